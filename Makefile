@@ -1,0 +1,55 @@
+# Tradepit. `make help` lists the targets; `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+BENCH_JSON := bench/results/book.json
+
+.PHONY: help install run test test-python test-rust bench lint proto clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+install: | $(PY) ## create .venv, install dependencies, build the Rust extension (release)
+	$(PY) -m pip install --quiet "maturin>=1.16,<2"
+	$(PY) -m pip install --quiet -e clients/python
+	$(BIN)/maturin develop --release --extras dev,bench --quiet
+	@$(PY) -c "import tradepit._native" || { echo "the Rust extension did not build" >&2; exit 1; }
+
+run: install ## start the exchange on 127.0.0.1:50051 (SQLite, market makers on)
+	$(PY) -m tradepit.server
+
+test: install test-rust test-python ## everything CI runs: cargo tests, pytest on both backends, bench smoke
+	TRADEPIT_BENCH_SMOKE=1 $(PY) -m pytest bench -q --benchmark-disable -p no:cacheprovider
+
+test-rust: ## unit tests of the pure Rust engine crate
+	cargo test -p tradepit-engine --release -q
+
+test-python: ## the pytest suite; every book test runs on the Rust and the Python backend
+	$(PY) -m pytest -q
+
+bench: install ## full benchmarks: generate workloads, cargo bench, pytest-benchmark, write bench/RESULTS.md
+	$(PY) bench/workloads.py --out bench/data
+	cargo bench -p tradepit-engine --bench workloads
+	$(PY) -m pytest bench -q --benchmark-json=$(BENCH_JSON)
+	$(PY) bench/report.py
+
+lint: install ## ruff, mypy, cargo clippy -D warnings, cargo fmt --check
+	$(BIN)/ruff check server tests bench clients
+	$(BIN)/mypy
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo fmt --all -- --check
+
+proto: ## regenerate the SDK stubs in clients/python from proto/
+	$(PY) clients/python/generate.py
+
+clean: ## remove build products and the virtual environment
+	rm -rf $(VENV) target .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks
+	find . -name __pycache__ -prune -exec rm -rf {} +
+	rm -f server/tradepit/_native*.so

@@ -1,0 +1,19 @@
+//! `tradepit._native`: the Rust order book exposed to Python.
+//!
+//! This crate only converts. Every rule lives in `tradepit-engine`; errors are raised as the
+//! shared Python classes from `tradepit.book.errors`, so callers cannot tell the backends
+//! apart except by speed.
+
+use pyo3::prelude::*;
+
+mod book;
+mod errors;
+mod records;
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<book::PyBook>()?;
+    module.add_class::<records::PyEvent>()?;
+    module.add_class::<records::PyOrder>()?;
+    Ok(())
+}
