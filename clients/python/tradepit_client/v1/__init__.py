@@ -1,0 +1,1 @@
+"""Generated gRPC stubs for the tradepit.v1 package (see generate.py)."""

@@ -1,0 +1,55 @@
+"""Configuration from TRADEPIT_* environment variables or a `.env` file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentSpec:
+    symbol: str
+    tick_size: int
+    lot_size: int
+    reference_price: int
+    band_bps: int = 1_000
+
+
+def parse_instruments(text: str) -> list[InstrumentSpec]:
+    """`SYMBOL:tick:lot:reference[:band_bps]`, comma-separated, e.g. `ACME:1:1:10000`."""
+    specs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        symbol, *numbers = item.split(":")
+        if len(numbers) not in (3, 4):
+            raise ValueError(
+                f"instrument {item!r} must look like SYMBOL:tick:lot:reference[:band_bps]")
+        specs.append(InstrumentSpec(symbol, *(int(n) for n in numbers)))
+    return specs
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRADEPIT_", env_file=".env", extra="ignore")
+
+    address: str = "127.0.0.1:50051"
+    database_url: str = "sqlite:///tradepit.db"
+    admin_token: str = Field(default="", description="empty: a random token, shown at start")
+    instruments: str = "ACME:1:1:10000,GLOBEX:5:10:25000,INITECH:1:100:1500"
+    starting_cash: int = 10_000_000  # given to every new account, in cash units
+    maker_fee_bps: int = 0
+    taker_fee_bps: int = 0
+    max_order_quantity: int = 1_000_000
+    max_order_notional: int = 10**13
+    rate_limit_per_second: int = 200  # orders (new and amend) per account
+    rate_limit_burst: int = 400
+    max_message_bytes: int = 1 << 20
+    max_metadata_bytes: int = 8 << 10
+    max_concurrent_streams: int = 256
+    keepalive_time_ms: int = 30_000
+    keepalive_timeout_ms: int = 10_000
+    min_ping_interval_ms: int = 10_000
+    stream_queue_size: int = 10_000  # execution reports buffered per order stream
+
+    def instrument_specs(self) -> list[InstrumentSpec]:
+        return parse_instruments(self.instruments)

@@ -1,0 +1,136 @@
+"""The exchange's state: instruments, accounts with positions, orders, fills and reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tradepit.exchange.codes import ExecType, Liquidity, OrderStatus, RejectCode, TradingStatus
+from tradepit.exchange.money import BPS, decimal_text
+
+
+@dataclass(slots=True)
+class Instrument:
+    symbol: str
+    tick_size: int
+    lot_size: int
+    reference_price: int  # the last trade price; the listing price until the first trade
+    band_bps: int
+    status: TradingStatus = TradingStatus.TRADING
+
+    def band(self) -> tuple[int, int]:
+        """The lowest and highest price an order may carry now, on the tick grid."""
+        half_width = self.reference_price * self.band_bps // BPS
+        low = -(-(self.reference_price - half_width) // self.tick_size) * self.tick_size
+        high = (self.reference_price + half_width) // self.tick_size * self.tick_size
+        return max(low, self.tick_size), high
+
+
+@dataclass(slots=True)
+class Position:
+    quantity: int = 0     # shares held, reserved ones included
+    reserved: int = 0     # held for open sell orders
+    cost_basis: int = 0   # cash paid (fees included) for the shares still held
+    realised_pnl: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.quantity - self.reserved
+
+
+@dataclass(slots=True)
+class Fill:
+    trade_id: int
+    order_id: int
+    client_order_id: str
+    symbol: str
+    side: int
+    price: int
+    quantity: int
+    fee: int
+    liquidity: Liquidity
+    timestamp_ns: int
+
+
+@dataclass(slots=True)
+class Account:
+    account_id: int
+    name: str
+    key_hash: str
+    system: bool = False
+    cash: int = 0            # free cash
+    reserved_cash: int = 0   # held by open buy orders
+    fees_paid: int = 0
+    deposits: int = 0        # net cash paid in from outside: deposits and adjustments
+    share_deposits: dict[str, int] = field(default_factory=dict)
+    positions: dict[str, Position] = field(default_factory=dict)
+    report_sequence: int = 0
+    order_ids: list[int] = field(default_factory=list)
+    client_order_ids: dict[str, int] = field(default_factory=dict)
+    fills: list[Fill] = field(default_factory=list)
+
+    def position(self, symbol: str) -> Position:
+        position = self.positions.get(symbol)
+        if position is None:
+            position = self.positions[symbol] = Position()
+        return position
+
+
+@dataclass(slots=True)
+class OrderState:
+    order_id: int
+    account_id: int
+    client_order_id: str
+    symbol: str
+    side: int
+    order_type: int
+    tif: int
+    price: int              # as entered: 0 for a market order
+    book_price: int         # the limit the book sees (a market order's is its band limit)
+    quantity: int
+    post_only: bool
+    stp: int
+    created_ns: int
+    request: tuple[object, ...]  # what was asked for, to recognise an idempotent resubmission
+    leaves: int = 0
+    filled_quantity: int = 0
+    filled_notional: int = 0
+    fees: int = 0
+    status: OrderStatus = OrderStatus.NEW
+    updated_ns: int = 0
+    reject_reason: RejectCode | None = None
+    reserved_cash: int = 0
+    book_id: int = 0
+    acknowledgement: ExecutionReport | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED)
+
+    @property
+    def average_price(self) -> str:
+        return decimal_text(self.filled_notional, self.filled_quantity)
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionReport:
+    account_id: int
+    sequence: int  # per account, gapless from 1; 0 for a request refused before it was an order
+    order_id: int
+    client_order_id: str
+    symbol: str
+    exec_type: ExecType
+    order_status: OrderStatus
+    side: int
+    price: int
+    quantity: int
+    last_quantity: int
+    last_price: int
+    cumulative_quantity: int
+    leaves_quantity: int
+    average_price: str
+    fee: int
+    liquidity: Liquidity | None
+    trade_id: int
+    reject_reason: RejectCode | None
+    reject_message: str
+    timestamp_ns: int

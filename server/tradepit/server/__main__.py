@@ -1,0 +1,51 @@
+"""`python -m tradepit.server`: run the exchange until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvloop
+
+from tradepit.book import BACKEND
+from tradepit.config import Settings
+from tradepit.server.app import Running, start
+
+
+def banner(running: Running) -> str:
+    address = running.address
+    symbols = ", ".join(sorted(running.gateway.exchange.instruments))
+    return f"""
+Tradepit is open on {address}  (book backend: {BACKEND}; instruments: {symbols})
+
+  List the services (reflection is on, no proto files needed):
+    grpcurl -plaintext {address} list
+  Open an account (the reply holds your API key):
+    grpcurl -plaintext -d '{{"name": "me"}}' {address} tradepit.v1.AccountService/CreateAccount
+  Then send it with every call:  -H 'authorization: Bearer <api key>'
+
+  Admin token: {running.admin_token}   (set TRADEPIT_ADMIN_TOKEN to choose it)
+  Ctrl-C stops the server.
+"""
+
+
+async def serve() -> None:
+    running = await start(Settings())
+    print(banner(running), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await running.server.stop(grace=2.0)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvloop.run(serve())
+
+
+if __name__ == "__main__":
+    main()

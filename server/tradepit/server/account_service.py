@@ -1,0 +1,97 @@
+"""AccountService: open an account; read money, positions, orders and fills."""
+
+from __future__ import annotations
+
+import secrets
+
+import grpc
+from tradepit_client.v1 import account_pb2, account_pb2_grpc
+
+from tradepit.exchange.codes import BalanceChange, RejectCode
+from tradepit.exchange.commands import AdjustBalance, CreateAccount
+from tradepit.exchange.errors import Reject
+from tradepit.exchange.portfolio import portfolio
+from tradepit.server import convert
+from tradepit.server.context import Context
+from tradepit.server.gateway import Gateway
+from tradepit.server.interceptors import CURRENT_ACCOUNT, hash_key
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 1_000
+
+
+def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
+    """(size, start index) from a request; tokens are opaque to clients."""
+    if page_size < 0 or page_size > MAX_PAGE:
+        raise Reject(RejectCode.INVALID_ARGUMENT, f"page_size must be within 0..{MAX_PAGE}")
+    try:
+        start = int(page_token) if page_token else 0
+    except ValueError:
+        raise Reject(RejectCode.INVALID_ARGUMENT,
+                     "page_token must be a next_page_token from an earlier response") from None
+    if start < 0:
+        raise Reject(RejectCode.INVALID_ARGUMENT, "page_token is not valid")
+    return page_size or DEFAULT_PAGE, start
+
+
+class AccountService(account_pb2_grpc.AccountServiceServicer):
+    def __init__(self, gateway: Gateway, starting_cash: int) -> None:
+        self._gateway = gateway
+        self._exchange = gateway.exchange
+        self._starting_cash = starting_cash
+
+    async def CreateAccount(self, request: account_pb2.CreateAccountRequest,
+                            context: Context) -> account_pb2.CreateAccountResponse:
+        api_key = "tp_" + secrets.token_urlsafe(24)
+        account = self._gateway.execute(
+            lambda now: CreateAccount(request.name, hash_key(api_key), now))
+        if self._starting_cash:
+            self._gateway.execute(lambda now: AdjustBalance(
+                account.account_id, self._starting_cash, BalanceChange.DEPOSIT, now))
+        return account_pb2.CreateAccountResponse(account=convert.account(account),
+                                                 api_key=api_key)
+
+    async def GetPortfolio(self, request: account_pb2.GetPortfolioRequest,
+                           context: Context) -> account_pb2.Portfolio:
+        return convert.portfolio(portfolio(self._exchange, CURRENT_ACCOUNT.get()))
+
+    async def ListOrders(self, request: account_pb2.ListOrdersRequest,
+                         context: Context) -> account_pb2.ListOrdersResponse:
+        size, start = page_bounds(request.page_size, request.page_token)
+        account = self._exchange.account(CURRENT_ACCOUNT.get())
+        if request.symbol:
+            self._exchange.instrument(request.symbol)
+        orders = []
+        index = start
+        ids = account.order_ids
+        while index < len(ids) and len(orders) < size:
+            order = self._exchange.orders[ids[index]]
+            index += 1
+            if request.symbol and order.symbol != request.symbol:
+                continue
+            if request.open_only and not order.is_open:
+                continue
+            orders.append(convert.order(order))
+        token = str(index) if index < len(ids) else ""
+        return account_pb2.ListOrdersResponse(orders=orders, next_page_token=token)
+
+    async def GetOrder(self, request: account_pb2.GetOrderRequest,
+                       context: Context) -> account_pb2.Order:
+        ref = convert.order_ref(request)
+        return convert.order(self._exchange.find_order(CURRENT_ACCOUNT.get(), ref))
+
+    async def ListTrades(self, request: account_pb2.ListTradesRequest,
+                         context: Context) -> account_pb2.ListTradesResponse:
+        size, start = page_bounds(request.page_size, request.page_token)
+        fills = self._exchange.account(CURRENT_ACCOUNT.get()).fills
+        if request.symbol:
+            self._exchange.instrument(request.symbol)
+        chosen = []
+        index = start
+        while index < len(fills) and len(chosen) < size:
+            fill = fills[index]
+            index += 1
+            if not request.symbol or fill.symbol == request.symbol:
+                chosen.append(convert.fill(fill))
+        token = str(index) if index < len(fills) else ""
+        return account_pb2.ListTradesResponse(fills=chosen, next_page_token=token)

@@ -1,0 +1,54 @@
+"""AdminService: instruments, trading status, balances and sessions (admin token only)."""
+
+from __future__ import annotations
+
+import grpc
+from tradepit_client.v1 import admin_pb2, admin_pb2_grpc, common_pb2
+
+from tradepit.exchange.commands import (
+    AdjustBalance,
+    CreateInstrument,
+    EndSession,
+    SetTradingStatus,
+)
+from tradepit.server import convert
+from tradepit.server.context import Context
+from tradepit.server.gateway import Gateway
+
+
+class AdminService(admin_pb2_grpc.AdminServiceServicer):
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    async def CreateInstrument(self, request: admin_pb2.CreateInstrumentRequest,
+                               context: Context) -> common_pb2.Instrument:
+        instrument = self._gateway.execute(lambda now: CreateInstrument(
+            request.symbol, request.tick_size, request.lot_size, request.reference_price,
+            request.band_bps, now))
+        return convert.instrument(instrument)
+
+    async def SetTradingStatus(self, request: admin_pb2.SetTradingStatusRequest,
+                               context: Context
+                               ) -> admin_pb2.SetTradingStatusResponse:
+        instruments = self._gateway.execute(
+            lambda now: SetTradingStatus(request.symbol, request.status, now))  # type: ignore[arg-type]
+        return admin_pb2.SetTradingStatusResponse(
+            instruments=[convert.instrument(i) for i in instruments])
+
+    async def AdjustBalance(self, request: admin_pb2.AdjustBalanceRequest,
+                            context: Context) -> common_pb2.Account:
+        account = self._gateway.execute(lambda now: AdjustBalance(
+            request.account_id, request.amount, request.kind, now, request.symbol))  # type: ignore[arg-type]
+        return convert.account(account)
+
+    async def ListAccounts(self, request: admin_pb2.ListAccountsRequest,
+                           context: Context) -> admin_pb2.ListAccountsResponse:
+        accounts = self._gateway.exchange.accounts.values()
+        return admin_pb2.ListAccountsResponse(accounts=[convert.account(a) for a in accounts])
+
+    async def EndSession(self, request: admin_pb2.EndSessionRequest,
+                         context: Context) -> admin_pb2.EndSessionResponse:
+        reports = self._gateway.execute(lambda now: EndSession(request.symbol, now))
+        return admin_pb2.EndSessionResponse(expired_order_ids=[r.order_id for r in reports])
+
+

@@ -1,0 +1,121 @@
+"""Build and run the gRPC server: services, health, reflection, interceptors, limits."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from tradepit_client.v1 import (
+    account_pb2,
+    account_pb2_grpc,
+    admin_pb2,
+    admin_pb2_grpc,
+    order_pb2,
+    order_pb2_grpc,
+)
+
+from tradepit.book import BACKEND, Book
+from tradepit.config import Settings
+from tradepit.exchange.commands import CreateInstrument
+from tradepit.exchange.exchange import Exchange, Limits
+from tradepit.server.account_service import AccountService
+from tradepit.server.admin_service import AdminService
+from tradepit.server.gateway import Gateway
+from tradepit.server.interceptors import AuthInterceptor, RejectInterceptor
+from tradepit.server.order_service import OrderService
+from tradepit.server.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+BookFactory = Callable[[int, int], Any]
+
+SERVICE_NAMES = (
+    account_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
+    order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
+    admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+)
+
+
+@dataclass
+class Running:
+    """A started server and what a caller (a test, the entry point) needs from it."""
+
+    server: grpc.aio.Server
+    port: int
+    gateway: Gateway
+    admin_token: str
+    settings: Settings
+
+    @property
+    def address(self) -> str:
+        host = self.settings.address.rsplit(":", 1)[0]
+        return f"{host}:{self.port}"
+
+
+def server_options(settings: Settings) -> list[tuple[str, int]]:
+    return [
+        ("grpc.max_receive_message_length", settings.max_message_bytes),
+        ("grpc.max_send_message_length", settings.max_message_bytes),
+        ("grpc.max_metadata_size", settings.max_metadata_bytes),
+        ("grpc.max_concurrent_streams", settings.max_concurrent_streams),
+        ("grpc.keepalive_time_ms", settings.keepalive_time_ms),
+        ("grpc.keepalive_timeout_ms", settings.keepalive_timeout_ms),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", settings.min_ping_interval_ms),
+        ("grpc.http2.max_ping_strikes", 2),
+    ]
+
+
+def build_exchange(settings: Settings, book_factory: BookFactory | None = None) -> Gateway:
+    """The exchange with the configured limits and instruments, behind its gateway."""
+    exchange = Exchange(Limits(
+        maker_fee_bps=settings.maker_fee_bps, taker_fee_bps=settings.taker_fee_bps,
+        max_order_quantity=settings.max_order_quantity,
+        max_order_notional=settings.max_order_notional,
+    ), book_factory=book_factory or Book)
+    gateway = Gateway(exchange)
+    for spec in settings.instrument_specs():
+        gateway.execute(lambda now, s=spec: CreateInstrument(
+            s.symbol, s.tick_size, s.lot_size, s.reference_price, s.band_bps, now))
+    return gateway
+
+
+async def start(settings: Settings, book_factory: BookFactory | None = None) -> Running:
+    """Start a server on settings.address (port 0 picks a free one) and return it.
+
+    `book_factory` picks the book implementation (tests run both); by default the one
+    `tradepit.book` selected.
+    """
+    admin_token = settings.admin_token or secrets.token_urlsafe(18)
+    gateway = build_exchange(settings, book_factory)
+    server = grpc.aio.server(
+        interceptors=[AuthInterceptor(gateway.exchange, admin_token), RejectInterceptor()],
+        options=server_options(settings),
+    )
+    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    account_pb2_grpc.add_AccountServiceServicer_to_server(
+        AccountService(gateway, settings.starting_cash), server)
+    order_pb2_grpc.add_OrderServiceServicer_to_server(
+        OrderService(gateway, limiter, settings.stream_queue_size), server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminService(gateway), server)
+
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for name in ("", *SERVICE_NAMES):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME), server)
+
+    port = server.add_insecure_port(settings.address)
+    if port == 0:
+        raise OSError(f"cannot listen on {settings.address}")
+    await server.start()
+    log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
+    return Running(server, port, gateway, admin_token, settings)

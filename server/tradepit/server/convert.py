@@ -1,0 +1,87 @@
+"""Exchange values to and from tradepit.v1 messages. No logic beyond field mapping."""
+
+from __future__ import annotations
+
+from tradepit_client.v1 import account_pb2, common_pb2, order_pb2
+
+from tradepit.exchange.codes import RejectCode
+from tradepit.exchange.commands import OrderRef
+from tradepit.exchange.errors import Reject
+from tradepit.exchange.model import Account, ExecutionReport, Fill, Instrument, OrderState
+from tradepit.exchange.portfolio import PortfolioView
+
+
+def account(value: Account) -> common_pb2.Account:
+    return common_pb2.Account(account_id=value.account_id, name=value.name, system=value.system,
+                              cash=value.cash, reserved_cash=value.reserved_cash)
+
+
+def instrument(value: Instrument) -> common_pb2.Instrument:
+    return common_pb2.Instrument(
+        symbol=value.symbol, tick_size=value.tick_size, lot_size=value.lot_size,
+        reference_price=value.reference_price, band_bps=value.band_bps,
+        status=int(value.status),  # type: ignore[arg-type]
+    )
+
+
+def order(value: OrderState) -> common_pb2.Order:
+    return common_pb2.Order(
+        order_id=value.order_id, client_order_id=value.client_order_id, symbol=value.symbol,
+        side=value.side, type=value.order_type, time_in_force=value.tif,  # type: ignore[arg-type]
+        price=value.price, quantity=value.quantity, filled_quantity=value.filled_quantity,
+        leaves_quantity=value.leaves, filled_notional=value.filled_notional,
+        average_price=value.average_price, fees=value.fees,
+        status=int(value.status), post_only=value.post_only,  # type: ignore[arg-type]
+        self_trade_prevention=value.stp,  # type: ignore[arg-type]
+        created_ns=value.created_ns, updated_ns=value.updated_ns,
+        reject_reason=int(value.reject_reason or 0),  # type: ignore[arg-type]
+    )
+
+
+def report(value: ExecutionReport) -> common_pb2.ExecutionReport:
+    return common_pb2.ExecutionReport(
+        sequence=value.sequence, order_id=value.order_id, client_order_id=value.client_order_id,
+        symbol=value.symbol, exec_type=int(value.exec_type),  # type: ignore[arg-type]
+        order_status=int(value.order_status),  # type: ignore[arg-type]
+        side=value.side, price=value.price, quantity=value.quantity,  # type: ignore[arg-type]
+        last_quantity=value.last_quantity, last_price=value.last_price,
+        cumulative_quantity=value.cumulative_quantity, leaves_quantity=value.leaves_quantity,
+        average_price=value.average_price, fee=value.fee,
+        liquidity=int(value.liquidity or 0),  # type: ignore[arg-type]
+        trade_id=value.trade_id, reject_reason=int(value.reject_reason or 0),  # type: ignore[arg-type]
+        reject_message=value.reject_message, timestamp_ns=value.timestamp_ns,
+    )
+
+
+def fill(value: Fill) -> common_pb2.Fill:
+    return common_pb2.Fill(
+        trade_id=value.trade_id, order_id=value.order_id, client_order_id=value.client_order_id,
+        symbol=value.symbol, side=value.side, price=value.price,  # type: ignore[arg-type]
+        quantity=value.quantity, fee=value.fee, liquidity=int(value.liquidity),  # type: ignore[arg-type]
+        timestamp_ns=value.timestamp_ns,
+    )
+
+
+def portfolio(value: PortfolioView) -> account_pb2.Portfolio:
+    return account_pb2.Portfolio(
+        account=account(value.account), cash=value.cash, reserved_cash=value.reserved_cash,
+        buying_power=value.buying_power, equity=value.equity, fees_paid=value.fees_paid,
+        positions=[
+            account_pb2.Position(
+                symbol=p.symbol, quantity=p.quantity, reserved_quantity=p.reserved,
+                cost_basis=p.cost_basis, average_cost=p.average_cost,
+                realised_pnl=p.realised_pnl, mark_price=p.mark_price,
+                market_value=p.market_value, unrealised_pnl=p.unrealised_pnl,
+            )
+            for p in value.positions
+        ],
+    )
+
+
+def order_ref(value: order_pb2.OrderRef | account_pb2.GetOrderRequest) -> OrderRef:
+    which = value.WhichOneof("key")
+    if which is None:
+        raise Reject(RejectCode.INVALID_ARGUMENT, "name the order by order_id or client_order_id")
+    if which == "client_order_id":
+        return OrderRef(client_order_id=value.client_order_id)
+    return OrderRef(order_id=value.order_id)

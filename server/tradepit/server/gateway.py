@@ -1,0 +1,77 @@
+"""The single writer: every state change enters the exchange here, one at a time.
+
+The gateway stamps each command with the time, applies it, and fans the resulting
+execution reports out to the account's open order streams. It is the seam where the
+journal goes: a command is acknowledged only after `execute` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from tradepit.exchange.commands import Command
+from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.model import ExecutionReport
+
+
+class ReportQueue:
+    """One order stream's bounded queue; overflowing ends that stream, never drops."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[ExecutionReport] = asyncio.Queue(size)
+        self.overflowed = asyncio.Event()
+
+    def put(self, report: ExecutionReport) -> None:
+        try:
+            self.queue.put_nowait(report)
+        except asyncio.QueueFull:
+            self.overflowed.set()
+
+    def drain(self) -> list[ExecutionReport]:
+        reports = []
+        while not self.queue.empty():
+            reports.append(self.queue.get_nowait())
+        return reports
+
+
+class Gateway:
+    def __init__(self, exchange: Exchange, clock: Callable[[], int] = time.time_ns) -> None:
+        self.exchange = exchange
+        self._clock = clock
+        self._last_time = 0
+        self._streams: dict[int, set[ReportQueue]] = defaultdict(set)
+
+    def now(self) -> int:
+        """Wall-clock nanoseconds, never going backwards (commands replay in order)."""
+        self._last_time = max(self._last_time, self._clock())
+        return self._last_time
+
+    def execute(self, make: Callable[[int], Command]) -> Any:
+        """Build the command with the current time, apply it, publish its reports."""
+        command = make(self.now())
+        try:
+            return self.exchange.execute(command)
+        finally:
+            self._publish(self.exchange.take_reports())
+
+    def subscribe(self, account_id: int, size: int) -> ReportQueue:
+        queue = ReportQueue(size)
+        self._streams[account_id].add(queue)
+        return queue
+
+    def unsubscribe(self, account_id: int, queue: ReportQueue) -> None:
+        streams = self._streams.get(account_id)
+        if streams is not None:
+            streams.discard(queue)
+            if not streams:
+                del self._streams[account_id]
+
+    def _publish(self, reports: list[ExecutionReport]) -> None:
+        streams = self._streams
+        for report in reports:
+            for queue in streams.get(report.account_id, ()):
+                queue.put(report)

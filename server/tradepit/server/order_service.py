@@ -1,0 +1,168 @@
+"""OrderService: order entry by unary calls and by one bidirectional stream per session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from tradepit_client.v1 import common_pb2, order_pb2, order_pb2_grpc
+
+from tradepit.exchange.codes import ExecType, RejectCode
+from tradepit.exchange.commands import AmendOrder, CancelAll, CancelOrder, SubmitOrder
+from tradepit.exchange.errors import Reject
+from tradepit.exchange.exchange import OrderResult
+from tradepit.server import convert
+from tradepit.server.context import Context
+from tradepit.server.gateway import Gateway, ReportQueue
+from tradepit.server.interceptors import CURRENT_ACCOUNT
+from tradepit.server.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+
+def _submit(account_id: int, new: order_pb2.NewOrder) -> Callable[[int], SubmitOrder]:
+    return lambda now: SubmitOrder(
+        account_id, new.client_order_id, new.symbol, new.side, new.type, new.time_in_force,
+        new.price, new.quantity, new.post_only, new.self_trade_prevention, now,
+    )
+
+
+def _amend(account_id: int, amend: order_pb2.AmendOrderRequest) -> Callable[[int], AmendOrder]:
+    ref = convert.order_ref(amend.order)
+    return lambda now: AmendOrder(account_id, ref, amend.price, amend.quantity, now)
+
+
+def _cancel(account_id: int, cancel: order_pb2.CancelOrderRequest) -> Callable[[int], CancelOrder]:
+    ref = convert.order_ref(cancel.order)
+    return lambda now: CancelOrder(account_id, ref, now)
+
+
+def _response(result: OrderResult) -> order_pb2.OrderResponse:
+    """The unary answer; a post-only refusal by the book is a FAILED_PRECONDITION."""
+    for report in result.reports:
+        if report.exec_type == ExecType.REJECTED and report.reject_reason is not None:
+            raise Reject(report.reject_reason,
+                         f"order {report.order_id}: {report.reject_message}")
+    return order_pb2.OrderResponse(order=convert.order(result.order),
+                                   reports=[convert.report(r) for r in result.reports])
+
+
+def _refusal(request: order_pb2.OrderRequest, reject: Reject,
+             now: int) -> common_pb2.ExecutionReport:
+    """A REJECTED report for a stream request that never became an order change.
+
+    Its sequence is 0: sequences count changes to the account's orders, and a refusal
+    changes nothing.
+    """
+    kind = request.WhichOneof("request")
+    report = common_pb2.ExecutionReport(
+        exec_type=common_pb2.EXEC_TYPE_REJECTED, reject_reason=int(reject.code),  # type: ignore[arg-type]
+        reject_message=reject.message, timestamp_ns=now,
+    )
+    if kind == "new":
+        new = request.new
+        report.client_order_id = new.client_order_id
+        report.symbol = new.symbol
+        report.side = new.side
+        report.price = new.price
+        report.quantity = new.quantity
+        report.order_status = common_pb2.ORDER_STATUS_REJECTED
+    elif kind in ("cancel", "amend"):
+        ref = getattr(request, kind).order
+        report.order_id = ref.order_id
+        report.client_order_id = ref.client_order_id
+    return report
+
+
+class OrderService(order_pb2_grpc.OrderServiceServicer):
+    def __init__(self, gateway: Gateway, limiter: RateLimiter, stream_queue_size: int) -> None:
+        self._gateway = gateway
+        self._limiter = limiter
+        self._queue_size = stream_queue_size
+
+    async def SubmitOrder(self, request: order_pb2.NewOrder,
+                          context: Context) -> order_pb2.OrderResponse:
+        account_id = CURRENT_ACCOUNT.get()
+        self._limiter.check(account_id)
+        return _response(self._gateway.execute(_submit(account_id, request)))
+
+    async def CancelOrder(self, request: order_pb2.CancelOrderRequest,
+                          context: Context) -> order_pb2.OrderResponse:
+        return _response(self._gateway.execute(_cancel(CURRENT_ACCOUNT.get(), request)))
+
+    async def AmendOrder(self, request: order_pb2.AmendOrderRequest,
+                         context: Context) -> order_pb2.OrderResponse:
+        account_id = CURRENT_ACCOUNT.get()
+        self._limiter.check(account_id)
+        return _response(self._gateway.execute(_amend(account_id, request)))
+
+    async def CancelAll(self, request: order_pb2.CancelAllRequest,
+                        context: Context) -> order_pb2.CancelAllResponse:
+        account_id = CURRENT_ACCOUNT.get()
+        ids = self._gateway.execute(lambda now: CancelAll(account_id, request.symbol, now))
+        return order_pb2.CancelAllResponse(order_ids=ids)
+
+    async def OrderStream(self, request_iterator: AsyncIterator[order_pb2.OrderStreamRequest],
+                          context: Context
+                          ) -> AsyncIterator[order_pb2.OrderStreamResponse]:
+        """Reports flow until the client closes its side; then what is pending is sent
+        and the call ends with OK."""
+        account_id = CURRENT_ACCOUNT.get()
+        queue = self._gateway.subscribe(account_id, self._queue_size)
+        reader = asyncio.ensure_future(self._serve_requests(account_id, request_iterator, queue))
+        getter: asyncio.Future[Any] | None = None
+        try:
+            while True:
+                getter = asyncio.ensure_future(queue.queue.get())
+                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                client_done = reader.done()
+                if client_done:
+                    reader.result()  # re-raise if serving the requests failed
+                reports = [getter.result()] if getter.done() else []
+                reports += queue.drain()
+                if reports:
+                    yield order_pb2.OrderStreamResponse(reports=[
+                        r if isinstance(r, common_pb2.ExecutionReport) else convert.report(r)
+                        for r in reports
+                    ])
+                if queue.overflowed.is_set():
+                    await context.abort(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        "this stream fell too far behind its execution reports and was "
+                        "closed; reopen it and use ListOrders to catch up")
+                if client_done:
+                    return
+        finally:
+            if getter is not None:
+                getter.cancel()
+            reader.cancel()
+            self._gateway.unsubscribe(account_id, queue)
+
+    async def _serve_requests(self, account_id: int,
+                              request_iterator: AsyncIterator[order_pb2.OrderStreamRequest],
+                              queue: ReportQueue) -> None:
+        async for message in request_iterator:
+            for request in message.requests:
+                try:
+                    self._apply(account_id, request)
+                except Reject as reject:
+                    queue.put(_refusal(request, reject, self._gateway.now()))  # type: ignore[arg-type]
+
+    def _apply(self, account_id: int, request: order_pb2.OrderRequest) -> None:
+        kind = request.WhichOneof("request")
+        if kind == "new":
+            self._limiter.check(account_id)
+            self._gateway.execute(_submit(account_id, request.new))
+        elif kind == "cancel":
+            self._gateway.execute(_cancel(account_id, request.cancel))
+        elif kind == "amend":
+            self._limiter.check(account_id)
+            self._gateway.execute(_amend(account_id, request.amend))
+        else:
+            raise Reject(RejectCode.INVALID_ARGUMENT,
+                         "an OrderRequest must set one of new, cancel or amend")
+
+
