@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import grpc
 from grpc_status import rpc_status
@@ -27,6 +27,9 @@ from tradepit_client.v1 import (
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
+_Request = TypeVar("_Request")
+_Response = TypeVar("_Response")
+
 
 class TradepitError(Exception):
     """A failed call: the gRPC code, the server's message and its ErrorInfo reason."""
@@ -36,6 +39,8 @@ class TradepitError(Exception):
         self.message = error.details() or ""
         self.reason = ""
         self.retry_after_ms = 0
+        # The stub wants a sync grpc.Call; an AioRpcError has the same sync code(),
+        # details() and trailing_metadata() that from_call reads.
         status = rpc_status.from_call(error)  # type: ignore[arg-type]
         if status is not None:
             for detail in status.details:
@@ -58,7 +63,8 @@ def _target(url: str) -> str:
     return url
 
 
-async def _call(method: Any, request: Any, metadata: Sequence[tuple[str, str]]) -> Any:
+async def _call(method: grpc.aio.UnaryUnaryMultiCallable[_Request, _Response],
+                request: _Request, metadata: Sequence[tuple[str, str]]) -> _Response:
     try:
         return await method(request, metadata=metadata)
     except grpc.aio.AioRpcError as error:
@@ -94,27 +100,27 @@ class Client:
         response = await _call(self.accounts.CreateAccount,
                                account_pb2.CreateAccountRequest(name=name), ())
         self.api_key = response.api_key
-        return response.account  # type: ignore[no-any-return]
+        return response.account
 
     async def portfolio(self) -> account_pb2.Portfolio:
-        return await _call(self.accounts.GetPortfolio, account_pb2.GetPortfolioRequest(),  # type: ignore[no-any-return]
+        return await _call(self.accounts.GetPortfolio, account_pb2.GetPortfolioRequest(),
                            self.metadata)
 
     async def submit(self, symbol: str, side: int, quantity: int, price: int = 0,
                      **fields: Any) -> order_pb2.OrderResponse:
         """Place an order; `price=0` with `type=ORDER_TYPE_MARKET` for a market order."""
-        return await _call(self.orders.SubmitOrder,  # type: ignore[no-any-return]
+        return await _call(self.orders.SubmitOrder,
                            new_order(symbol, side, quantity, price, **fields), self.metadata)
 
     async def cancel(self, order_id: int = 0, client_order_id: str = "") -> order_pb2.OrderResponse:
         request = order_pb2.CancelOrderRequest(order=order_ref(order_id, client_order_id))
-        return await _call(self.orders.CancelOrder, request, self.metadata)  # type: ignore[no-any-return]
+        return await _call(self.orders.CancelOrder, request, self.metadata)
 
     async def amend(self, order_id: int, price: int, quantity: int,
                     client_order_id: str = "") -> order_pb2.OrderResponse:
         request = order_pb2.AmendOrderRequest(order=order_ref(order_id, client_order_id),
                                               price=price, quantity=quantity)
-        return await _call(self.orders.AmendOrder, request, self.metadata)  # type: ignore[no-any-return]
+        return await _call(self.orders.AmendOrder, request, self.metadata)
 
     async def cancel_all(self, symbol: str = "") -> list[int]:
         response = await _call(self.orders.CancelAll, order_pb2.CancelAllRequest(symbol=symbol),
@@ -130,7 +136,9 @@ def new_order(symbol: str, side: int, quantity: int, price: int = 0,
     fields.setdefault("client_order_id", uuid.uuid4().hex)
     if price == 0 and "type" not in fields:
         fields["type"] = common_pb2.ORDER_TYPE_MARKET
-    return order_pb2.NewOrder(symbol=symbol, side=side, quantity=quantity,  # type: ignore[arg-type]
+    # `side` is a common_pb2.SIDE_* number; protobuf itself checks it, as before.
+    return order_pb2.NewOrder(symbol=symbol, side=cast(common_pb2.Side.ValueType, side),
+                              quantity=quantity,
                               price=price, **fields)
 
 
@@ -148,7 +156,8 @@ class OrderSession:
         self._client = client
         self._pending: list[order_pb2.OrderRequest] = []
         self._outgoing: asyncio.Queue[order_pb2.OrderStreamRequest | None] = asyncio.Queue()
-        self._call: Any = None
+        self._call: grpc.aio.StreamStreamCall[
+            order_pb2.OrderStreamRequest, order_pb2.OrderStreamResponse] | None = None
 
     async def __aenter__(self) -> OrderSession:
         self._call = self._client.orders.OrderStream(self._requests(),

@@ -427,15 +427,15 @@ class Book:
 
     def apply_batch(self, commands: bytes) -> bytes:
         """Apply packed command records; return packed event records (core_rs/README.md)."""
-        commands = memoryview(commands)  # TypeError for anything that is not a byte buffer
-        if commands.nbytes % COMMAND_RECORD.size:
+        view = memoryview(commands)  # TypeError for anything that is not a byte buffer
+        if view.nbytes % COMMAND_RECORD.size:
             raise InvalidOrder(
-                f"batch length {commands.nbytes} is not a multiple of {COMMAND_RECORD.size} bytes",
+                f"batch length {view.nbytes} is not a multiple of {COMMAND_RECORD.size} bytes",
                 ErrorCode.INVALID_BATCH,
             )
         out = bytearray()
         pack = EVENT_RECORD.pack
-        for index, record in enumerate(COMMAND_RECORD.iter_unpack(commands)):
+        for index, record in enumerate(COMMAND_RECORD.iter_unpack(view)):
             (kind, timestamp, order_id, owner, side, price, quantity,
              order_type, tif, post_only, stp) = record
             try:

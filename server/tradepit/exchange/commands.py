@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tradepit.exchange.codes import BalanceChange, TradingStatus
-
 
 @dataclass(frozen=True, slots=True)
 class CreateAccount:
@@ -23,7 +21,7 @@ class CreateAccount:
 class AdjustBalance:
     account_id: int
     amount: int
-    kind: BalanceChange
+    kind: int  # a BalanceChange value as received; Exchange rejects any other
     timestamp: int
     symbol: str = ""  # empty: cash; otherwise shares of this symbol
 
@@ -41,7 +39,7 @@ class CreateInstrument:
 @dataclass(frozen=True, slots=True)
 class SetTradingStatus:
     symbol: str  # empty: every instrument
-    status: TradingStatus
+    status: int  # a TradingStatus value as received; Exchange rejects any other
     timestamp: int
 
 

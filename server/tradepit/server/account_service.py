@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-import grpc
-from tradepit_client.v1 import account_pb2, account_pb2_grpc
+from tradepit_client.v1 import account_pb2, account_pb2_grpc, common_pb2
 
 from tradepit.exchange.codes import BalanceChange, RejectCode
 from tradepit.exchange.commands import AdjustBalance, CreateAccount
@@ -61,7 +60,7 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
         account = self._exchange.account(CURRENT_ACCOUNT.get())
         if request.symbol:
             self._exchange.instrument(request.symbol)
-        orders = []
+        orders: list[common_pb2.Order] = []
         index = start
         ids = account.order_ids
         while index < len(ids) and len(orders) < size:
@@ -76,7 +75,7 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
         return account_pb2.ListOrdersResponse(orders=orders, next_page_token=token)
 
     async def GetOrder(self, request: account_pb2.GetOrderRequest,
-                       context: Context) -> account_pb2.Order:
+                       context: Context) -> common_pb2.Order:
         ref = convert.order_ref(request)
         return convert.order(self._exchange.find_order(CURRENT_ACCOUNT.get(), ref))
 
@@ -86,7 +85,7 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
         fills = self._exchange.account(CURRENT_ACCOUNT.get()).fills
         if request.symbol:
             self._exchange.instrument(request.symbol)
-        chosen = []
+        chosen: list[common_pb2.Fill] = []
         index = start
         while index < len(fills) and len(chosen) < size:
             fill = fills[index]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import grpc
 from tradepit_client.v1 import admin_pb2, admin_pb2_grpc, common_pb2
 
 from tradepit.exchange.commands import (
@@ -31,14 +30,14 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
                                context: Context
                                ) -> admin_pb2.SetTradingStatusResponse:
         instruments = self._gateway.execute(
-            lambda now: SetTradingStatus(request.symbol, request.status, now))  # type: ignore[arg-type]
+            lambda now: SetTradingStatus(request.symbol, request.status, now))
         return admin_pb2.SetTradingStatusResponse(
             instruments=[convert.instrument(i) for i in instruments])
 
     async def AdjustBalance(self, request: admin_pb2.AdjustBalanceRequest,
                             context: Context) -> common_pb2.Account:
         account = self._gateway.execute(lambda now: AdjustBalance(
-            request.account_id, request.amount, request.kind, now, request.symbol))  # type: ignore[arg-type]
+            request.account_id, request.amount, request.kind, now, request.symbol))
         return convert.account(account)
 
     async def ListAccounts(self, request: admin_pb2.ListAccountsRequest,

@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import grpc
@@ -81,8 +82,8 @@ def build_exchange(settings: Settings, book_factory: BookFactory | None = None) 
     ), book_factory=book_factory or Book)
     gateway = Gateway(exchange)
     for spec in settings.instrument_specs():
-        gateway.execute(lambda now, s=spec: CreateInstrument(
-            s.symbol, s.tick_size, s.lot_size, s.reference_price, s.band_bps, now))
+        gateway.execute(partial(CreateInstrument, spec.symbol, spec.tick_size, spec.lot_size,
+                                spec.reference_price, spec.band_bps))
     return gateway
 
 

@@ -16,39 +16,55 @@ def account(value: Account) -> common_pb2.Account:
                               cash=value.cash, reserved_cash=value.reserved_cash)
 
 
+# The exchange keeps proto enum values as ints and IntEnums with the same numbers
+# (tradepit.exchange.codes). The generated stubs type enum fields as each enum's
+# `ValueType`, a NewType of int that is plain `int` at runtime, so wrapping a value in
+# it is the typed form of the `int(...)` the message takes anyway.
+_Side = common_pb2.Side.ValueType
+_OrderType = common_pb2.OrderType.ValueType
+_TimeInForce = common_pb2.TimeInForce.ValueType
+_SelfTradePrevention = common_pb2.SelfTradePrevention.ValueType
+_ExecType = common_pb2.ExecType.ValueType
+_OrderStatus = common_pb2.OrderStatus.ValueType
+_RejectReason = common_pb2.RejectReason.ValueType
+_Liquidity = common_pb2.Liquidity.ValueType
+_TradingStatus = common_pb2.TradingStatus.ValueType
+
+
 def instrument(value: Instrument) -> common_pb2.Instrument:
     return common_pb2.Instrument(
         symbol=value.symbol, tick_size=value.tick_size, lot_size=value.lot_size,
         reference_price=value.reference_price, band_bps=value.band_bps,
-        status=int(value.status),  # type: ignore[arg-type]
+        status=_TradingStatus(value.status),
     )
 
 
 def order(value: OrderState) -> common_pb2.Order:
     return common_pb2.Order(
         order_id=value.order_id, client_order_id=value.client_order_id, symbol=value.symbol,
-        side=value.side, type=value.order_type, time_in_force=value.tif,  # type: ignore[arg-type]
+        side=_Side(value.side), type=_OrderType(value.order_type),
+        time_in_force=_TimeInForce(value.tif),
         price=value.price, quantity=value.quantity, filled_quantity=value.filled_quantity,
         leaves_quantity=value.leaves, filled_notional=value.filled_notional,
         average_price=value.average_price, fees=value.fees,
-        status=int(value.status), post_only=value.post_only,  # type: ignore[arg-type]
-        self_trade_prevention=value.stp,  # type: ignore[arg-type]
+        status=_OrderStatus(value.status), post_only=value.post_only,
+        self_trade_prevention=_SelfTradePrevention(value.stp),
         created_ns=value.created_ns, updated_ns=value.updated_ns,
-        reject_reason=int(value.reject_reason or 0),  # type: ignore[arg-type]
+        reject_reason=_RejectReason(value.reject_reason or 0),
     )
 
 
 def report(value: ExecutionReport) -> common_pb2.ExecutionReport:
     return common_pb2.ExecutionReport(
         sequence=value.sequence, order_id=value.order_id, client_order_id=value.client_order_id,
-        symbol=value.symbol, exec_type=int(value.exec_type),  # type: ignore[arg-type]
-        order_status=int(value.order_status),  # type: ignore[arg-type]
-        side=value.side, price=value.price, quantity=value.quantity,  # type: ignore[arg-type]
+        symbol=value.symbol, exec_type=_ExecType(value.exec_type),
+        order_status=_OrderStatus(value.order_status),
+        side=_Side(value.side), price=value.price, quantity=value.quantity,
         last_quantity=value.last_quantity, last_price=value.last_price,
         cumulative_quantity=value.cumulative_quantity, leaves_quantity=value.leaves_quantity,
         average_price=value.average_price, fee=value.fee,
-        liquidity=int(value.liquidity or 0),  # type: ignore[arg-type]
-        trade_id=value.trade_id, reject_reason=int(value.reject_reason or 0),  # type: ignore[arg-type]
+        liquidity=_Liquidity(value.liquidity or 0),
+        trade_id=value.trade_id, reject_reason=_RejectReason(value.reject_reason or 0),
         reject_message=value.reject_message, timestamp_ns=value.timestamp_ns,
     )
 
@@ -56,8 +72,8 @@ def report(value: ExecutionReport) -> common_pb2.ExecutionReport:
 def fill(value: Fill) -> common_pb2.Fill:
     return common_pb2.Fill(
         trade_id=value.trade_id, order_id=value.order_id, client_order_id=value.client_order_id,
-        symbol=value.symbol, side=value.side, price=value.price,  # type: ignore[arg-type]
-        quantity=value.quantity, fee=value.fee, liquidity=int(value.liquidity),  # type: ignore[arg-type]
+        symbol=value.symbol, side=_Side(value.side), price=value.price,
+        quantity=value.quantity, fee=value.fee, liquidity=_Liquidity(value.liquidity),
         timestamp_ns=value.timestamp_ns,
     )
 

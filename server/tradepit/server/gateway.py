@@ -13,26 +13,32 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from tradepit_client.v1 import common_pb2
+
 from tradepit.exchange.commands import Command
 from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.model import ExecutionReport
+
+# What an order stream carries: the exchange's reports, and refusals of stream requests
+# that never reached the exchange, which OrderService queues as ready-made messages.
+StreamReport = ExecutionReport | common_pb2.ExecutionReport
 
 
 class ReportQueue:
     """One order stream's bounded queue; overflowing ends that stream, never drops."""
 
     def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[ExecutionReport] = asyncio.Queue(size)
+        self.queue: asyncio.Queue[StreamReport] = asyncio.Queue(size)
         self.overflowed = asyncio.Event()
 
-    def put(self, report: ExecutionReport) -> None:
+    def put(self, report: StreamReport) -> None:
         try:
             self.queue.put_nowait(report)
         except asyncio.QueueFull:
             self.overflowed.set()
 
-    def drain(self) -> list[ExecutionReport]:
-        reports = []
+    def drain(self) -> list[StreamReport]:
+        reports: list[StreamReport] = []
         while not self.queue.empty():
             reports.append(self.queue.get_nowait())
         return reports

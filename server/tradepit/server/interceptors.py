@@ -15,8 +15,8 @@ from typing import Any
 import grpc
 
 from tradepit.exchange.errors import Reject
-from tradepit.server.context import Context, Handler
 from tradepit.exchange.exchange import Exchange
+from tradepit.server.context import Context, Handler, Metadata
 from tradepit.server.status import status_for
 
 # The authenticated account of the call being served (set by AuthInterceptor).
@@ -35,16 +35,29 @@ def hash_key(api_key: str) -> str:
 
 def wrap_handler(handler: Handler | None, unary: Wrapper,
                  streaming: Wrapper) -> Handler | None:
-    """Return `handler` with its behaviour wrapped (unary responses vs response streams)."""
+    """Return `handler` with its behaviour wrapped (unary responses vs response streams).
+
+    The handler is rebuilt with grpc's own constructors, keeping its (de)serializers:
+    grpc's handlers are namedtuples at runtime, but the stubs only promise the
+    abstract `grpc.RpcMethodHandler`, which has no `_replace`.
+    """
     if handler is None:
         return None
+    deserializer = handler.request_deserializer
+    serializer = handler.response_serializer
     if handler.unary_unary:
-        return handler._replace(unary_unary=unary(handler.unary_unary))
+        return grpc.unary_unary_rpc_method_handler(
+            unary(handler.unary_unary), deserializer, serializer)
     if handler.stream_unary:
-        return handler._replace(stream_unary=unary(handler.stream_unary))
+        return grpc.stream_unary_rpc_method_handler(
+            unary(handler.stream_unary), deserializer, serializer)
     if handler.unary_stream:
-        return handler._replace(unary_stream=streaming(handler.unary_stream))
-    return handler._replace(stream_stream=streaming(handler.stream_stream))
+        return grpc.unary_stream_rpc_method_handler(
+            streaming(handler.unary_stream), deserializer, serializer)
+    if handler.stream_stream:
+        return grpc.stream_stream_rpc_method_handler(
+            streaming(handler.stream_stream), deserializer, serializer)
+    return handler  # no behaviour at all: nothing to wrap (grpc never builds one)
 
 
 def _refuse(handler: Handler | None, code: grpc.StatusCode,
@@ -65,7 +78,7 @@ def _refuse(handler: Handler | None, code: grpc.StatusCode,
     return wrap_handler(handler, unary, streaming)
 
 
-def _bearer(metadata: tuple[Any, ...] | None) -> str | None:
+def _bearer(metadata: Metadata | None) -> str | None:
     for key, value in metadata or ():
         if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
             return value[len("Bearer "):].strip()
@@ -80,9 +93,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._admin_token = admin_token
 
     async def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
+    ) -> Handler | None:
         method = handler_call_details.method
         handler = await continuation(handler_call_details)
         if method in PUBLIC_METHODS or method.startswith(PUBLIC_PREFIXES):
@@ -130,9 +143,9 @@ class RejectInterceptor(grpc.aio.ServerInterceptor):
     """A `Reject` escaping a servicer becomes its gRPC status with ErrorInfo details."""
 
     async def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
+    ) -> Handler | None:
         def unary(behaviour: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             async def mapped(request: Any, context: Context) -> Any:
                 try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import grpc
 from tradepit_client.v1 import common_pb2, order_pb2, order_pb2_grpc
@@ -16,7 +15,7 @@ from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import OrderResult
 from tradepit.server import convert
 from tradepit.server.context import Context
-from tradepit.server.gateway import Gateway, ReportQueue
+from tradepit.server.gateway import Gateway, ReportQueue, StreamReport
 from tradepit.server.interceptors import CURRENT_ACCOUNT
 from tradepit.server.ratelimit import RateLimiter
 
@@ -59,7 +58,8 @@ def _refusal(request: order_pb2.OrderRequest, reject: Reject,
     """
     kind = request.WhichOneof("request")
     report = common_pb2.ExecutionReport(
-        exec_type=common_pb2.EXEC_TYPE_REJECTED, reject_reason=int(reject.code),  # type: ignore[arg-type]
+        exec_type=common_pb2.EXEC_TYPE_REJECTED,
+        reject_reason=common_pb2.RejectReason.ValueType(reject.code),
         reject_message=reject.message, timestamp_ns=now,
     )
     if kind == "new":
@@ -113,7 +113,7 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
         account_id = CURRENT_ACCOUNT.get()
         queue = self._gateway.subscribe(account_id, self._queue_size)
         reader = asyncio.ensure_future(self._serve_requests(account_id, request_iterator, queue))
-        getter: asyncio.Future[Any] | None = None
+        getter: asyncio.Future[StreamReport] | None = None
         try:
             while True:
                 getter = asyncio.ensure_future(queue.queue.get())
@@ -149,7 +149,7 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                 try:
                     self._apply(account_id, request)
                 except Reject as reject:
-                    queue.put(_refusal(request, reject, self._gateway.now()))  # type: ignore[arg-type]
+                    queue.put(_refusal(request, reject, self._gateway.now()))
 
     def _apply(self, account_id: int, request: order_pb2.OrderRequest) -> None:
         kind = request.WhichOneof("request")

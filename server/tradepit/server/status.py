@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.errors import Reject
+from tradepit.server.context import Metadata
 
 DOMAIN = "tradepit.v1"
 RETRY_AFTER_KEY = "retry-after-ms"
@@ -49,7 +51,7 @@ def status_for(reject: Reject) -> grpc.Status:
     code = STATUS_OF[reject.code]
     info = error_details_pb2.ErrorInfo(reason=reject.code.name, domain=DOMAIN)
     details = [_pack(info)]
-    trailing: tuple[tuple[str, str], ...] = ()
+    trailing: Metadata = ()
     if isinstance(reject, RateLimited):
         delay = duration_pb2.Duration()
         delay.FromMilliseconds(reject.retry_after_ms)
@@ -62,15 +64,15 @@ def status_for(reject: Reject) -> grpc.Status:
                          tuple(status.trailing_metadata) + trailing)
 
 
-def _pack(message: object) -> any_pb2.Any:
+def _pack(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
-    packed.Pack(message)  # type: ignore[arg-type]
+    packed.Pack(message)
     return packed
 
 
 class _WithTrailing(grpc.Status):
     def __init__(self, code: grpc.StatusCode, details: str,
-                 trailing_metadata: tuple[tuple[str, object], ...]) -> None:
+                 trailing_metadata: Metadata) -> None:
         self.code = code
         self.details = details
         self.trailing_metadata = trailing_metadata
