@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import workloads
 from tradepit.book import load_backend
 from tradepit.book.codec import COMMAND_RECORD, encode_commands
 from tradepit.book.constants import CommandKind, OrderType, Side
+
+from bench import workloads
 
 SMOKE = os.environ.get("TRADEPIT_BENCH_SMOKE", "") not in ("", "0")
 SMOKE_OPS = 10_000

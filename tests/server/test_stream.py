@@ -136,3 +136,30 @@ async def test_a_stream_needs_a_key(agents):
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await call.read()
     assert raised.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_stream_that_falls_behind_is_closed_not_silently_trimmed(book_backend):
+    """Reports are never dropped: past the stream's buffer it ends with RESOURCE_EXHAUSTED."""
+    from tradepit.book import load_backend
+    from tradepit.server.app import start
+
+    from .conftest import settings
+
+    running = await start(settings(stream_queue_size=5), load_backend(book_backend).Book)
+    try:
+        from tradepit_client import Client, TradepitError
+
+        async with Client(running.address) as trader:
+            await trader.create_account("slow")
+            async with trader.session() as session:
+                for i in range(10):   # one message, ten acknowledgements: the buffer holds 5
+                    session.submit("ACME", BUY, 1, 9_000 + i, type=LIMIT)
+                await session.flush()
+                with pytest.raises(TradepitError) as raised:
+                    async for _ in session:
+                        pass
+        assert raised.value.code.name == "RESOURCE_EXHAUSTED"
+        assert "ListOrders" in raised.value.message
+        assert running.gateway.exchange.audit() == []
+    finally:
+        await running.server.stop(None)

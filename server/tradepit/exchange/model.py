@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tradepit.exchange.codes import ExecType, Liquidity, OrderStatus, RejectCode, TradingStatus
 from tradepit.exchange.money import BPS, decimal_text
@@ -111,8 +112,9 @@ class OrderState:
         return decimal_text(self.filled_notional, self.filled_quantity)
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionReport:
+class ExecutionReport(NamedTuple):
+    """What happened to an order. Immutable, and a tuple because one is built per event."""
+
     account_id: int
     sequence: int  # per account, gapless from 1; 0 for a request refused before it was an order
     order_id: int

@@ -25,22 +25,34 @@ StreamReport = ExecutionReport | common_pb2.ExecutionReport
 
 
 class ReportQueue:
-    """One order stream's bounded queue; overflowing ends that stream, never drops."""
+    """One order stream's bounded buffer; overflowing ends that stream, never drops.
+
+    A plain list plus one Event: the writer wakes once for everything that arrived,
+    which is what lets many reports leave in one message.
+    """
 
     def __init__(self, size: int) -> None:
-        self.queue: asyncio.Queue[StreamReport] = asyncio.Queue(size)
-        self.overflowed = asyncio.Event()
+        self._size = size
+        self._reports: list[StreamReport] = []
+        self._ready = asyncio.Event()
+        self.overflowed = False
 
     def put(self, report: StreamReport) -> None:
-        try:
-            self.queue.put_nowait(report)
-        except asyncio.QueueFull:
-            self.overflowed.set()
+        if len(self._reports) >= self._size:
+            self.overflowed = True
+        else:
+            self._reports.append(report)
+        self._ready.set()
+
+    def wake(self) -> None:
+        self._ready.set()
+
+    async def wait(self) -> None:
+        await self._ready.wait()
+        self._ready.clear()
 
     def drain(self) -> list[StreamReport]:
-        reports: list[StreamReport] = []
-        while not self.queue.empty():
-            reports.append(self.queue.get_nowait())
+        reports, self._reports = self._reports, []
         return reports
 
 

@@ -15,7 +15,7 @@ from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import OrderResult
 from tradepit.server import convert
 from tradepit.server.context import Context
-from tradepit.server.gateway import Gateway, ReportQueue, StreamReport
+from tradepit.server.gateway import Gateway, ReportQueue
 from tradepit.server.interceptors import CURRENT_ACCOUNT
 from tradepit.server.ratelimit import RateLimiter
 
@@ -113,22 +113,20 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
         account_id = CURRENT_ACCOUNT.get()
         queue = self._gateway.subscribe(account_id, self._queue_size)
         reader = asyncio.ensure_future(self._serve_requests(account_id, request_iterator, queue))
-        getter: asyncio.Future[StreamReport] | None = None
+        reader.add_done_callback(lambda _: queue.wake())
         try:
             while True:
-                getter = asyncio.ensure_future(queue.queue.get())
-                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                await queue.wait()
                 client_done = reader.done()
                 if client_done:
                     reader.result()  # re-raise if serving the requests failed
-                reports = [getter.result()] if getter.done() else []
-                reports += queue.drain()
+                reports = queue.drain()
                 if reports:
                     yield order_pb2.OrderStreamResponse(reports=[
                         r if isinstance(r, common_pb2.ExecutionReport) else convert.report(r)
                         for r in reports
                     ])
-                if queue.overflowed.is_set():
+                if queue.overflowed:
                     await context.abort(
                         grpc.StatusCode.RESOURCE_EXHAUSTED,
                         "this stream fell too far behind its execution reports and was "
@@ -136,8 +134,6 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                 if client_done:
                     return
         finally:
-            if getter is not None:
-                getter.cancel()
             reader.cancel()
             self._gateway.unsubscribe(account_id, queue)
 
