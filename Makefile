@@ -39,6 +39,7 @@ bench: install ## full benchmarks: generate workloads, cargo bench, pytest-bench
 	cargo bench -p tradepit-engine --bench workloads
 	$(PY) -m pytest bench -q --benchmark-json=$(BENCH_JSON)
 	$(PY) bench/report.py
+	$(PY) -m bench.server.run --orders 20000 --latency-orders 3000 --record
 
 lint: install ## ruff, mypy, cargo clippy -D warnings, cargo fmt --check
 	$(BIN)/ruff check server tests bench clients

@@ -21,7 +21,6 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
-START, END = "<!-- book:start -->", "<!-- book:end -->"
 TITLE = "# Tradepit benchmark results\n"
 
 COMMANDS = (
@@ -217,13 +216,14 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace the text between the book markers, appending the block if it is absent."""
+def write_section(path: Path, section: str, name: str = "book") -> None:
+    """Replace the text between a section's markers, appending the block if it is absent."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     text = path.read_text() if path.exists() else TITLE
-    block = f"{START}\n{section}{END}"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + block + rest.split(END, 1)[1]
+    block = f"{start}\n{section}{end}"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        text = before + block + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(text)

@@ -1,24 +1,23 @@
 """Everything that can change the exchange's state, as plain values.
 
 Each command carries the time it arrived, so applying the same commands in the same
-order always gives the same state: the journal stores these.
+order always gives the same state: the journal stores these. They are NamedTuples:
+immutable, and cheap to build on the order path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class CreateAccount:
+class CreateAccount(NamedTuple):
     name: str
     key_hash: str
     timestamp: int
     system: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AdjustBalance:
+class AdjustBalance(NamedTuple):
     account_id: int
     amount: int
     kind: int  # a BalanceChange value as received; Exchange rejects any other
@@ -26,8 +25,7 @@ class AdjustBalance:
     symbol: str = ""  # empty: cash; otherwise shares of this symbol
 
 
-@dataclass(frozen=True, slots=True)
-class CreateInstrument:
+class CreateInstrument(NamedTuple):
     symbol: str
     tick_size: int
     lot_size: int
@@ -36,21 +34,18 @@ class CreateInstrument:
     timestamp: int
 
 
-@dataclass(frozen=True, slots=True)
-class SetTradingStatus:
+class SetTradingStatus(NamedTuple):
     symbol: str  # empty: every instrument
     status: int  # a TradingStatus value as received; Exchange rejects any other
     timestamp: int
 
 
-@dataclass(frozen=True, slots=True)
-class EndSession:
+class EndSession(NamedTuple):
     symbol: str  # empty: every instrument
     timestamp: int
 
 
-@dataclass(frozen=True, slots=True)
-class SubmitOrder:
+class SubmitOrder(NamedTuple):
     account_id: int
     client_order_id: str
     symbol: str
@@ -64,23 +59,20 @@ class SubmitOrder:
     timestamp: int
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRef:
+class OrderRef(NamedTuple):
     """An order named by the exchange's id, or by the account's client_order_id."""
 
     order_id: int = 0
     client_order_id: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CancelOrder:
+class CancelOrder(NamedTuple):
     account_id: int
     ref: OrderRef
     timestamp: int
 
 
-@dataclass(frozen=True, slots=True)
-class AmendOrder:
+class AmendOrder(NamedTuple):
     account_id: int
     ref: OrderRef
     price: int
@@ -88,8 +80,7 @@ class AmendOrder:
     timestamp: int
 
 
-@dataclass(frozen=True, slots=True)
-class CancelAll:
+class CancelAll(NamedTuple):
     account_id: int
     symbol: str
     timestamp: int
