@@ -116,7 +116,9 @@ def test_enum_members_and_bools_count_as_integers(book):
 
 
 @pytest.mark.parametrize("kwargs", [{"price": 100.0}, {"quantity": 2**64}, {"post_only": 1},
-                                    {"owner": None}, {"stp": 2**63}])
+                                    {"owner": None}, {"stp": 2**63},
+                                    {"side": 3, "quantity": 2**64},   # conversion comes first
+                                    {"tif": 9, "timestamp": 1.5}])
 def test_both_backends_refuse_bad_arguments_with_the_same_words(kwargs):
     """Like rapidfuzz: compare the exceptions themselves, not just that one was raised."""
     from tradepit.book import load_backend

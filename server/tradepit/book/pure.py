@@ -14,7 +14,7 @@ import struct
 from collections import OrderedDict
 from hashlib import blake2b
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from sortedcontainers import SortedDict
 
@@ -179,7 +179,7 @@ class _Level:
         self.total = 0
 
 
-def _raise_bad_argument(*arguments: tuple[str, Any]) -> None:
+def _check_arguments(*arguments: tuple[str, Any]) -> None:
     """Raise what the Rust binding (PyO3) raises for the first argument it cannot convert."""
     for name, value in arguments:
         error: Exception | None = None
@@ -197,18 +197,12 @@ def _raise_bad_argument(*arguments: tuple[str, Any]) -> None:
         if error is not None:
             error.add_note(f"while processing '{name}'")
             raise error
-    raise AssertionError("no bad argument found")  # pragma: no cover
 
 
 def _i64(name: str, value: Any) -> int:
     """Convert one integer argument exactly as the binding does (slow path, for queries)."""
-    try:
-        number = _index(value)
-    except TypeError:
-        _raise_bad_argument((name, value))
-    if not _I64_MIN <= number <= _I64_MAX:
-        _raise_bad_argument((name, value))
-    return number
+    _check_arguments((name, value))
+    return _index(value)
 
 
 def _check_quantity(quantity: int, lot_size: int) -> None:
@@ -244,6 +238,45 @@ def _check_limit_price(price: int, tick_size: int) -> None:
 
 def _unknown_order(order_id: int) -> UnknownOrder:
     return UnknownOrder(f"order {order_id} is not resting in the book", ErrorCode.UNKNOWN_ORDER)
+
+
+def _refuse_submit(arguments: tuple[Any, ...], post_only: Any, tick_size: int,
+                   lot_size: int) -> NoReturn:
+    """Raise what a refused submit raises: the first bad argument, else the first broken rule."""
+    owner, side, price, quantity, order_type, tif, stp, timestamp = arguments
+    _check_arguments(
+        ("owner", owner), ("side", side), ("price", price), ("quantity", quantity),
+        ("order_type", order_type), ("tif", tif), ("post_only", post_only), ("stp", stp),
+        ("timestamp", timestamp),
+    )
+    side, price, quantity, order_type, tif, stp = map(
+        _index, (side, price, quantity, order_type, tif, stp))
+    if side not in _SIDES:
+        raise InvalidOrder(f"side must be BUY (1) or SELL (2), got {side}", ErrorCode.INVALID_SIDE)
+    if order_type not in _ORDER_TYPES:
+        raise InvalidOrder(f"order type must be LIMIT (1) or MARKET (2), got {order_type}",
+                           ErrorCode.INVALID_ORDER_TYPE)
+    if tif not in _TIFS:
+        raise InvalidOrder(
+            f"time in force must be GTC (1), IOC (2), FOK (3) or DAY (4), got {tif}",
+            ErrorCode.INVALID_TIME_IN_FORCE,
+        )
+    if stp not in _STP_MODES:
+        raise InvalidOrder(
+            "self-trade prevention must be CANCEL_NEWEST (1), CANCEL_OLDEST (2), "
+            f"CANCEL_BOTH (3) or DECREMENT_AND_CANCEL (4), got {stp}",
+            ErrorCode.INVALID_STP_MODE,
+        )
+    _check_quantity(quantity, lot_size)
+    if order_type == MARKET:
+        if price != 0:
+            raise InvalidOrder(f"a market order takes no price, got {price}",
+                               ErrorCode.MARKET_ORDER_WITH_PRICE)
+        if post_only:
+            raise InvalidOrder("a market order cannot be post-only",
+                               ErrorCode.POST_ONLY_MARKET_ORDER)
+    _check_limit_price(price, tick_size)
+    raise AssertionError("a submit was refused without a reason")  # pragma: no cover
 
 
 class Book:
@@ -284,57 +317,23 @@ class Book:
     ) -> list[Event]:
         arguments = (owner, side, price, quantity, order_type, tif, stp, timestamp)
         try:
-            values = tuple(map(_index, arguments))
-            owner, side, price, quantity, order_type, tif, stp, timestamp = values
-            in_range = (
-                _I64_MIN <= owner <= _I64_MAX and _I64_MIN <= price <= _I64_MAX
-                and _I64_MIN <= quantity <= _I64_MAX and _I64_MIN <= timestamp <= _I64_MAX
-                and _I64_MIN <= side <= _I64_MAX and _I64_MIN <= order_type <= _I64_MAX
-                and _I64_MIN <= tif <= _I64_MAX and _I64_MIN <= stp <= _I64_MAX
-            )
+            owner, side, price, quantity, order_type, tif, stp, timestamp = map(_index, arguments)
         except TypeError:
-            in_range = False
-        if not in_range or post_only.__class__ is not bool:
-            names = ("owner", "side", "price", "quantity", "order_type", "tif", "stp", "timestamp")
-            pairs = list(zip(names, arguments, strict=True))
-            pairs.insert(6, ("post_only", post_only))
-            _raise_bad_argument(*pairs)
-        owner, side, price, quantity, order_type, tif, stp, timestamp = values
-
-        if side not in _SIDES:
-            raise InvalidOrder(
-                f"side must be BUY (1) or SELL (2), got {side}", ErrorCode.INVALID_SIDE
-            )
-        if order_type not in _ORDER_TYPES:
-            raise InvalidOrder(
-                f"order type must be LIMIT (1) or MARKET (2), got {order_type}",
-                ErrorCode.INVALID_ORDER_TYPE,
-            )
-        if tif not in _TIFS:
-            raise InvalidOrder(
-                f"time in force must be GTC (1), IOC (2), FOK (3) or DAY (4), got {tif}",
-                ErrorCode.INVALID_TIME_IN_FORCE,
-            )
-        if stp not in _STP_MODES:
-            raise InvalidOrder(
-                "self-trade prevention must be CANCEL_NEWEST (1), CANCEL_OLDEST (2), "
-                f"CANCEL_BOTH (3) or DECREMENT_AND_CANCEL (4), got {stp}",
-                ErrorCode.INVALID_STP_MODE,
-            )
-        if quantity <= 0 or quantity > MAX_QUANTITY or quantity % self._lot_size:
-            _check_quantity(quantity, self._lot_size)
-        if order_type == MARKET:
-            if price != 0:
-                raise InvalidOrder(
-                    f"a market order takes no price, got {price}",
-                    ErrorCode.MARKET_ORDER_WITH_PRICE,
-                )
-            if post_only:
-                raise InvalidOrder(
-                    "a market order cannot be post-only", ErrorCode.POST_ONLY_MARKET_ORDER
-                )
-        elif price <= 0 or price > MAX_PRICE or price % self._tick_size:
-            _check_limit_price(price, self._tick_size)
+            _refuse_submit(arguments, post_only, self._tick_size, self._lot_size)
+        # One cheap filter for the common, valid order. Anything it catches is refused in
+        # the exact order the binding would: conversion errors first, then the spec's
+        # checks. Valid enum codes, prices and quantities are far inside i64, so only
+        # owner and timestamp need a range check here.
+        if (
+            post_only.__class__ is not bool
+            or not (_I64_MIN <= owner <= _I64_MAX and _I64_MIN <= timestamp <= _I64_MAX)
+            or side not in _SIDES or order_type not in _ORDER_TYPES
+            or tif not in _TIFS or stp not in _STP_MODES
+            or quantity <= 0 or quantity > MAX_QUANTITY or quantity % self._lot_size
+            or (price != 0 or post_only if order_type == MARKET
+                else price <= 0 or price > MAX_PRICE or price % self._tick_size)
+        ):
+            _refuse_submit(arguments, post_only, self._tick_size, self._lot_size)
 
         order_id = self._next_id
         self._next_id = order_id + 1
@@ -356,8 +355,16 @@ class Book:
         elif tif == IOC:
             self._emit(events, CANCELLED, timestamp, order_id, owner, side, price, quantity, 0,
                        R_IOC)
-        else:
-            self._rest(order)
+        else:  # the common case, inlined: a limit order that rests without trading
+            levels = self._bids if side == BUY else self._asks
+            level = levels.get(price)
+            if level is None:
+                level = self._new_level(levels, price)
+            level.orders[order_id] = order
+            level.total += quantity
+            self._orders[order_id] = order
+            if tif == DAY:
+                self._day_orders[order_id] = order
         return events
 
     def cancel(self, order_id: int, timestamp: int = 0) -> list[Event]:
@@ -671,16 +678,21 @@ class Book:
                 self._drop_level(levels, price)
         return stopped
 
+    def _new_level(self, levels: SortedDict, price: int) -> _Level:
+        """Open a price level and keep the cached best price of its side right."""
+        level = levels[price] = _Level()
+        if levels is self._bids:
+            if self._best_bid is None or price > self._best_bid:
+                self._best_bid = price
+        elif self._best_ask is None or price < self._best_ask:
+            self._best_ask = price
+        return level
+
     def _rest(self, order: _Resting) -> None:
         levels = self._bids if order.side == BUY else self._asks
         level = levels.get(order.price)
         if level is None:
-            level = levels[order.price] = _Level()
-            if order.side == BUY:
-                if self._best_bid is None or order.price > self._best_bid:
-                    self._best_bid = order.price
-            elif self._best_ask is None or order.price < self._best_ask:
-                self._best_ask = order.price
+            level = self._new_level(levels, order.price)
         level.orders[order.order_id] = order
         level.total += order.remaining
         self._orders[order.order_id] = order
