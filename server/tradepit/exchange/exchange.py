@@ -38,10 +38,14 @@ from tradepit.exchange.commands import (
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import (
     Account,
+    BookChange,
     ExecutionReport,
     Fill,
     Instrument,
+    MarketEvent,
     OrderState,
+    StatusChange,
+    TradePrint,
 )
 from tradepit.exchange.money import buy_reservation, fee
 
@@ -83,6 +87,8 @@ class Exchange:
         self.orders: dict[int, OrderState] = {}
         self.fees_collected = 0
         self.outbox: list[ExecutionReport] = []
+        self.market_outbox: list[MarketEvent] = []  # what market data publishes
+        self._trades: list[TradePrint] = []  # trades of the book command being applied
         self._next_account_id = 1
         self._next_order_id = 1
         self._next_trade_id = 1
@@ -111,6 +117,11 @@ class Exchange:
             case EndSession():
                 return self._end_session(command)
         raise TypeError(f"not an exchange command: {command!r}")
+
+    def take_market_events(self) -> list[MarketEvent]:
+        """Hand over the book changes and status changes since the last call, in order."""
+        events, self.market_outbox = self.market_outbox, []
+        return events
 
     def take_reports(self) -> list[ExecutionReport]:
         """Hand over the reports produced since the last call, in order."""
@@ -292,6 +303,7 @@ class Exchange:
                       now: int) -> list[ExecutionReport]:
         """Turn book events into order state, money movements and execution reports."""
         start = len(self.outbox)
+        self._trades = []
         orders = self._by_book_id[instrument.symbol]
         for e in events:
             order = orders[e.order_id]
@@ -328,6 +340,8 @@ class Exchange:
                     self._report(order, ExecType.REJECTED, now,
                                  reject=RejectCode.POST_ONLY_WOULD_CROSS,
                                  message="amendment refused: " + message)
+        if events:
+            self.market_outbox.append(BookChange(instrument.symbol, events, self._trades, now))
         return self.outbox[start:]
 
     def _settle(self, instrument: Instrument, taker: OrderState, maker: OrderState, e: Any,
@@ -337,6 +351,8 @@ class Exchange:
         trade_id = self._next_trade_id
         self._next_trade_id += 1
         instrument.reference_price = price
+        self._trades.append(TradePrint(instrument.symbol, trade_id, price, quantity, taker.side,
+                                       now, e.seq))
         for order, liquidity, leaves in ((taker, Liquidity.TAKER, e.remaining),
                                          (maker, Liquidity.MAKER, e.maker_remaining)):
             bps = self.limits.taker_fee_bps if liquidity == Liquidity.TAKER \
@@ -517,6 +533,8 @@ class Exchange:
         targets = [self.instrument(c.symbol)] if c.symbol else list(self.instruments.values())
         for instrument in targets:
             instrument.status = TradingStatus(c.status)
+            self.market_outbox.append(StatusChange(instrument.symbol, instrument.status,
+                                                   c.timestamp))
         return targets
 
     def _end_session(self, c: EndSession) -> list[ExecutionReport]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tradepit.exchange.codes import ExecType, Liquidity, OrderStatus, RejectCode, TradingStatus
 from tradepit.exchange.money import BPS, decimal_text
@@ -136,3 +136,33 @@ class ExecutionReport(NamedTuple):
     reject_reason: RejectCode | None
     reject_message: str
     timestamp_ns: int
+
+
+class TradePrint(NamedTuple):
+    """One trade as the market sees it: no owners."""
+
+    symbol: str
+    trade_id: int
+    price: int
+    quantity: int
+    aggressor_side: int
+    timestamp_ns: int
+    sequence: int  # the book sequence of the trade
+
+
+class BookChange(NamedTuple):
+    """What one command did to one book: its events in order, and the trades among them."""
+
+    symbol: str
+    events: list[Any]
+    trades: list[TradePrint]
+    timestamp_ns: int
+
+
+class StatusChange(NamedTuple):
+    symbol: str
+    status: TradingStatus
+    timestamp_ns: int
+
+
+MarketEvent = BookChange | StatusChange

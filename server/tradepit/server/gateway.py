@@ -17,7 +17,7 @@ from tradepit_client.v1 import common_pb2
 
 from tradepit.exchange.commands import Command
 from tradepit.exchange.exchange import Exchange
-from tradepit.exchange.model import ExecutionReport
+from tradepit.exchange.model import ExecutionReport, MarketEvent
 
 # What an order stream carries: the exchange's reports, and refusals of stream requests
 # that never reached the exchange, which OrderService queues as ready-made messages.
@@ -56,12 +56,20 @@ class ReportQueue:
         return reports
 
 
+MarketListener = Callable[[list[MarketEvent]], None]
+
+
 class Gateway:
     def __init__(self, exchange: Exchange, clock: Callable[[], int] = time.time_ns) -> None:
         self.exchange = exchange
         self._clock = clock
         self._last_time = 0
         self._streams: dict[int, set[ReportQueue]] = defaultdict(set)
+        self._market_listeners: list[MarketListener] = []
+
+    def on_market_events(self, listener: MarketListener) -> None:
+        """Call `listener` after every command with the book and status changes it made."""
+        self._market_listeners.append(listener)
 
     def now(self) -> int:
         """Wall-clock nanoseconds, never going backwards (commands replay in order)."""
@@ -75,6 +83,10 @@ class Gateway:
             return self.exchange.execute(command)
         finally:
             self._publish(self.exchange.take_reports())
+            market_events = self.exchange.take_market_events()
+            if market_events:
+                for listener in self._market_listeners:
+                    listener(market_events)
 
     def subscribe(self, account_id: int, size: int) -> ReportQueue:
         queue = ReportQueue(size)
