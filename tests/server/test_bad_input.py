@@ -182,3 +182,15 @@ async def test_admin_refusals_change_nothing(agents, server):
             await call
         assert raised.value.code().name == code
     assert state(server) == before
+
+
+async def test_oversized_metadata_is_refused(agents, server):
+    trader = await agents.new("trader")
+    before = state(server)
+    padding = "x" * (server.settings.max_metadata_bytes * 2)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await trader.orders.SubmitOrder(order(), metadata=(*trader.metadata, ("padding", padding)))
+    assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert state(server) == before
+    # and the connection still serves well-formed calls afterwards
+    assert (await trader.submit("ACME", BUY, 1, 9_000, type=common_pb2.ORDER_TYPE_LIMIT)).order
