@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     keepalive_timeout_ms: int = 10_000
     min_ping_interval_ms: int = 10_000
     stream_queue_size: int = 10_000  # execution reports buffered per order stream
+    # Updates buffered per market-data stream: beyond it L1/L2 conflate, and a stream
+    # whose trades or L3 still do not fit is closed (RESOURCE_EXHAUSTED).
+    market_data_queue_size: int = 2_000
 
     def instrument_specs(self) -> list[InstrumentSpec]:
         return parse_instruments(self.instruments)

@@ -17,6 +17,7 @@ from tradepit_client.v1 import (
     account_pb2_grpc,
     admin_pb2,
     admin_pb2_grpc,
+    marketdata_pb2,
     order_pb2,
     order_pb2_grpc,
 )
@@ -25,10 +26,12 @@ from tradepit.book import BACKEND, Book
 from tradepit.config import Settings
 from tradepit.exchange.commands import CreateInstrument
 from tradepit.exchange.exchange import Exchange, Limits
+from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server.account_service import AccountService
 from tradepit.server.admin_service import AdminService
 from tradepit.server.gateway import Gateway
 from tradepit.server.interceptors import AuthInterceptor, RejectInterceptor
+from tradepit.server.marketdata_service import MarketDataService, add_to_server
 from tradepit.server.order_service import OrderService
 from tradepit.server.ratelimit import RateLimiter
 
@@ -40,6 +43,7 @@ SERVICE_NAMES = (
     account_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
     order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+    marketdata_pb2.DESCRIPTOR.services_by_name["MarketDataService"].full_name,
 )
 
 
@@ -105,6 +109,10 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     order_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderService(gateway, limiter, settings.stream_queue_size), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminService(gateway), server)
+    hub = MarketDataHub(gateway.exchange, gateway.now)
+    gateway.on_market_events(hub.on_market_events)
+    add_to_server(MarketDataService(gateway, hub, settings.market_data_queue_size,
+                                    settings.max_message_bytes), server)
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -23,7 +23,7 @@ from tradepit.server.status import status_for
 CURRENT_ACCOUNT: contextvars.ContextVar[int] = contextvars.ContextVar("tradepit_account")
 
 PUBLIC_METHODS = frozenset({"/tradepit.v1.AccountService/CreateAccount"})
-PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.", "/tradepit.v1.MarketDataService/")
 ADMIN_PREFIX = "/tradepit.v1.AdminService/"
 
 Wrapper = Callable[[Callable[..., Any]], Callable[..., Any]]

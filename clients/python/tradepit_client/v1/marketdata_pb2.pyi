@@ -12,6 +12,12 @@ the last sequence it applied; after a snapshot at S it applies the next update o
 previous_sequence <= S (and drops updates with sequence <= S); after that, every update
 must have previous_sequence equal to the last applied sequence. Anything else is a gap:
 fetch GetBook (or resubscribe) and start again from its sequence.
+
+A trading status change, and a candle closed because its interval ended, change no
+book: such an update carries the book's current sequence, which can equal the previous
+update's and the snapshot's. On the status and candles channels, apply every update
+whose previous_sequence passes the rule above, whatever its sequence (a stream never
+sends what its own snapshot already holds, and these updates carry whole values).
 """
 
 from collections import abc as _abc

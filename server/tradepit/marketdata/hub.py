@@ -1,0 +1,232 @@
+"""The market-data hub: the gateway's listener, and the registry of feeds and readers.
+
+The gateway hands over each command's book and status changes, in order, once they may
+be published. Per change the hub replays the events into the symbol's public view of
+the book and records its trades and candles (kept for every symbol), then lets each
+feed of that symbol compute its update once and hands the encoded bytes to each of the
+feed's subscribers. Feeds exist only while somebody follows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from functools import partial
+
+from tradepit.exchange.codes import TradingStatus
+from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.model import BookChange, MarketEvent, StatusChange
+from tradepit.marketdata.feeds import (
+    FEEDS,
+    CandlesFeed,
+    Change,
+    DepthFeed,
+    Feed,
+    FeedKey,
+    Market,
+    Update,
+)
+from tradepit.marketdata.history import RECENT_TRADES, SymbolHistory
+from tradepit.marketdata.messages import frame
+from tradepit.marketdata.subscriptions import Subscriber
+from tradepit.marketdata.view import BookView
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 0.25  # how often open candles are checked for the end of their interval
+
+
+class _SymbolFeeds:
+    """The feeds of one symbol, and how deep the deepest L2 feed looks."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[FeedKey, Feed] = {}
+        self.depth = 0
+
+    def refresh_depth(self) -> None:
+        self.depth = max((f.depth for f in self.feeds.values() if isinstance(f, DepthFeed)),
+                         default=0)
+
+
+Defer = Callable[[Callable[[], None]], None]
+
+
+def _now(release: Callable[[], None]) -> None:
+    release()
+
+
+class MarketDataHub:
+    """Build it when none of the exchange's events is in flight (at start): it takes the
+    books as they are then, and from there on knows them only by their events.
+
+    `defer(fn)` runs `fn` after the effects of every command applied so far (the
+    gateway's `after_pending`); the candle tick goes through it, so a candle never
+    closes before a trade applied within its interval has been published.
+    """
+
+    def __init__(self, exchange: Exchange, clock: Callable[[], int], *, defer: Defer = _now,
+                 tick_seconds: float = TICK_SECONDS, recent_trades: int = RECENT_TRADES,
+                 candle_history: int | None = None) -> None:
+        self._clock = clock
+        self._defer = defer
+        self._tick_seconds = tick_seconds
+        self._history_args: dict[str, int] = {"recent_trades": recent_trades}
+        if candle_history is not None:
+            self._history_args["candle_history"] = candle_history
+        self._markets: dict[str, Market] = {
+            symbol: Market(symbol, BookView.of(exchange.books[symbol]),
+                           SymbolHistory(**self._history_args), int(instrument.status))
+            for symbol, instrument in exchange.instruments.items()}
+        self._symbols: dict[str, _SymbolFeeds] = {}
+        self._candle_feeds: dict[FeedKey, CandlesFeed] = {}
+        self._subscribers: set[Subscriber[Feed]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+
+    def market(self, symbol: str) -> Market:
+        """A symbol's market; one listed after the hub started begins empty, and all of
+        its events come here."""
+        market = self._markets.get(symbol)
+        if market is None:
+            market = self._markets[symbol] = Market(
+                symbol, BookView(), SymbolHistory(**self._history_args),
+                int(TradingStatus.TRADING))
+        return market
+
+    # ------------------------------------------------------------ changes in
+
+    def on_market_events(self, events: list[MarketEvent]) -> None:
+        """The gateway's listener. A failure here must not fail the command that caused it
+        (it is applied already), so it ends every market-data stream instead."""
+        try:
+            for event in events:
+                if isinstance(event, BookChange):
+                    self._on_book_change(event)
+                else:
+                    self._on_status(event)
+        except Exception:
+            log.exception("market data failed; closing every market-data stream")
+            self._fail_everyone()
+
+    def _on_book_change(self, event: BookChange) -> None:
+        market = self.market(event.symbol)
+        candles = market.history.record(event.trades) if event.trades else {}
+        orders = market.view.apply(event.events)
+        group = self._symbols.get(event.symbol)
+        if group is None:
+            return
+        change = Change(event, market.view, group.depth, candles, orders)
+        for feed in group.feeds.values():
+            update = feed.on_book_change(change)
+            if update is not None:
+                _publish(feed, update)
+
+    def _on_status(self, event: StatusChange) -> None:
+        self.market(event.symbol).status = int(event.status)
+        group = self._symbols.get(event.symbol)
+        if group is None:
+            return
+        for feed in group.feeds.values():
+            update = feed.on_status(event)
+            if update is not None:
+                _publish(feed, update)
+
+    def tick(self, now_ns: int) -> None:
+        """Close the open candles whose interval ended by `now_ns`, for the feeds that
+        follow them (a candle nobody follows closes with its next trade, or when read)."""
+        for feed in self._candle_feeds.values():
+            closed = feed.series.roll(now_ns)
+            if closed is not None:
+                _publish(feed, feed.on_close(closed, now_ns))
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick_seconds)
+            now = self._clock()
+            self._defer(partial(self._safe_tick, now))
+
+    def _safe_tick(self, now_ns: int) -> None:
+        try:
+            self.tick(now_ns)
+        except Exception:
+            log.exception("closing candles failed")
+
+    # ------------------------------------------------------------ readers
+
+    def subscribe(self, keys: Iterable[FeedKey], queue_size: int) -> Subscriber[Feed]:
+        """A reader of the feeds `keys` name (listed symbols only), owed a snapshot of each.
+
+        Its queue is keyed by the feed objects themselves: identity hashing is the cheapest
+        lookup on the path every update takes.
+        """
+        subscriber = Subscriber([self._feed(key) for key in keys], queue_size)
+        for feed in subscriber.keys:
+            feed.subscribers.add(subscriber)
+        self._subscribers.add(subscriber)
+        if self._candle_feeds and self._ticker is None:
+            self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber[Feed]) -> None:
+        self._subscribers.discard(subscriber)
+        for feed in subscriber.keys:
+            feed.subscribers.discard(subscriber)
+            key = feed.key
+            group = self._symbols.get(key.symbol)
+            if feed.subscribers or group is None or group.feeds.get(key) is not feed:
+                continue  # still followed, or dropped already after a failure
+            del group.feeds[key]
+            self._candle_feeds.pop(key, None)
+            group.refresh_depth()
+            if not group.feeds:
+                del self._symbols[key.symbol]
+        if not self._candle_feeds:
+            self.close()
+
+    def snapshots(self, owed: dict[Feed, bool]) -> list[bytes]:
+        """Encoded snapshots for a subscriber's owed feeds (feed -> conflated), taken now."""
+        now = self._clock()
+        return [frame(feed.snapshot(now, conflated)) for feed, conflated in owed.items()]
+
+    def feed_count(self) -> int:
+        return sum(len(group.feeds) for group in self._symbols.values())
+
+    @property
+    def ticking(self) -> bool:
+        """Whether the candle ticker runs (only while somebody follows candles)."""
+        return self._ticker is not None
+
+    def close(self) -> None:
+        """Stop the candle ticker (it restarts with the next candle subscriber)."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
+
+    def _feed(self, key: FeedKey) -> Feed:
+        group = self._symbols.get(key.symbol)
+        if group is None:
+            group = self._symbols[key.symbol] = _SymbolFeeds()
+        feed = group.feeds.get(key)
+        if feed is None:
+            feed = group.feeds[key] = FEEDS[key.channel](key, self.market(key.symbol))
+            group.refresh_depth()
+            if isinstance(feed, CandlesFeed):
+                self._candle_feeds[key] = feed
+        return feed
+
+    def _fail_everyone(self) -> None:
+        for subscriber in self._subscribers:
+            subscriber.fail()
+        self._subscribers.clear()
+        self._symbols.clear()
+        self._candle_feeds.clear()
+        self.close()
+
+
+def _publish(feed: Feed, update: Update) -> None:
+    """Encode once; every subscriber queues the same bytes."""
+    data = frame(update)
+    conflatable = feed.conflatable
+    for subscriber in feed.subscribers:
+        subscriber.put(feed, data, conflatable)
+

@@ -1,0 +1,192 @@
+"""One book as the public sees it, rebuilt from the book's events alone.
+
+Market data never reads the live book after it starts: effects leave the gateway once
+they are durable, possibly after later commands were applied, so the live book can be
+ahead of the events being published. Replaying the events (core_rs/README.md) gives
+exactly the state they describe: resting orders in priority order (L3), price levels
+(L2) and best prices (L1), with the order-by-order changes of each command.
+
+A command's taker is never resting while it matches; it rests (an ADD) only if it has
+open quantity left when the command's events end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from itertools import islice
+from typing import Any, NamedTuple
+
+from sortedcontainers import SortedDict
+
+from tradepit.book import AmendKind, EventKind, Side
+
+# OrderEvent.Kind values (marketdata.proto).
+ADD, REDUCE, DELETE, EXECUTE = 1, 2, 3, 4
+
+BUY, SELL = int(Side.BUY), int(Side.SELL)
+_ACCEPTED, _TRADE, _CANCELLED, _AMENDED = (
+    int(EventKind.ACCEPTED), int(EventKind.TRADE), int(EventKind.CANCELLED),
+    int(EventKind.AMENDED))
+_PRIORITY_KEPT = int(AmendKind.PRIORITY_KEPT)
+
+Level = tuple[int, int, int]  # price, open quantity, order count
+
+
+class OrderEvent(NamedTuple):
+    kind: int
+    order_id: int
+    side: int
+    price: int
+    quantity: int   # ADD: its open quantity; otherwise the quantity removed
+    remaining: int  # open quantity after the event
+    sequence: int   # the book sequence of the event that caused it
+
+
+class RestingOrder(NamedTuple):
+    order_id: int
+    side: int
+    price: int
+    remaining: int
+
+
+class _Level:
+    """Orders at one price in time priority (a dict keeps insertion order), and their total."""
+
+    __slots__ = ("orders", "total")
+
+    def __init__(self) -> None:
+        self.orders: dict[int, int] = {}  # order id -> open quantity
+        self.total = 0
+
+
+class BookView:
+    def __init__(self, sequence: int = 0) -> None:
+        self.sequence = sequence
+        self._bids = SortedDict()  # -price -> _Level: iteration is best first
+        self._asks = SortedDict()  # price -> _Level
+        self._where: dict[int, tuple[int, int]] = {}  # resting order id -> (side, price)
+
+    @classmethod
+    def of(cls, book: Any) -> BookView:
+        """The view of a live book, for a start when none of its events is in flight."""
+        view = cls(book.sequence)
+        bids, asks = book.orders()
+        for order in (*bids, *asks):
+            view._rest(order.order_id, order.side, order.price, order.remaining)
+        return view
+
+    # ------------------------------------------------------------ queries
+
+    def best_bid(self) -> tuple[int, int] | None:
+        if not self._bids:
+            return None
+        key, level = self._bids.peekitem(0)
+        return -key, level.total
+
+    def best_ask(self) -> tuple[int, int] | None:
+        if not self._asks:
+            return None
+        price, level = self._asks.peekitem(0)
+        return price, level.total
+
+    def depth(self, levels: int) -> tuple[list[Level], list[Level]]:
+        """Up to `levels` levels per side, best first, as the book's own `depth`."""
+        bids, asks = self._bids, self._asks
+        return ([(-key, (level := bids[key]).total, len(level.orders))
+                 for key in islice(bids, max(levels, 0))],
+                [(price, (level := asks[price]).total, len(level.orders))
+                 for price in islice(asks, max(levels, 0))])
+
+    def orders(self) -> tuple[list[RestingOrder], list[RestingOrder]]:
+        """Every resting order, per side in priority order: best price, then time."""
+        return (list(self._side_orders(self._bids, BUY)),
+                list(self._side_orders(self._asks, SELL)))
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    @staticmethod
+    def _side_orders(levels: Any, side: int) -> Iterator[RestingOrder]:
+        for key, level in levels.items():
+            price = -key if side == BUY else key
+            for order_id, remaining in level.orders.items():
+                yield RestingOrder(order_id, side, price, remaining)
+
+    # ------------------------------------------------------------ changes
+
+    def apply(self, events: Sequence[Any]) -> list[OrderEvent]:
+        """Replay one command's events; return what an L3 reader sees of them."""
+        out: list[OrderEvent] = []
+        where = self._where
+        taker = taker_side = taker_price = taker_open = 0
+        for e in events:
+            kind = e.kind
+            if kind == _TRADE:
+                side, price = where[e.maker_id]
+                self._reduce(e.maker_id, side, price, e.quantity, e.maker_remaining)
+                out.append(OrderEvent(EXECUTE, e.maker_id, side, price, e.quantity,
+                                      e.maker_remaining, e.seq))
+                taker_open = e.remaining
+            elif kind == _ACCEPTED:
+                taker, taker_side, taker_price, taker_open = (e.order_id, e.side, e.price,
+                                                              e.remaining)
+            elif kind == _CANCELLED:
+                resting = where.get(e.order_id)
+                if resting is not None:
+                    side, price = resting
+                    self._reduce(e.order_id, side, price, e.quantity, e.remaining)
+                    out.append(OrderEvent(REDUCE if e.remaining else DELETE, e.order_id, side,
+                                          price, e.quantity, e.remaining, e.seq))
+                elif e.order_id == taker:
+                    taker_open = e.remaining  # the taker's remainder: it never rested
+            elif kind == _AMENDED:
+                side, price = where[e.order_id]
+                before = self._open(e.order_id, side, price)
+                if e.reason == _PRIORITY_KEPT:
+                    if before != e.remaining:  # the same quantity again changes nothing
+                        removed = before - e.remaining
+                        self._reduce(e.order_id, side, price, removed, e.remaining)
+                        out.append(OrderEvent(REDUCE, e.order_id, side, price, removed,
+                                              e.remaining, e.seq))
+                else:  # it leaves its level, then matches as a taker at its new price
+                    self._reduce(e.order_id, side, price, before, 0)
+                    out.append(OrderEvent(DELETE, e.order_id, side, price, before, 0, e.seq))
+                    taker, taker_side, taker_price, taker_open = (e.order_id, side, e.price,
+                                                                  e.remaining)
+            # REJECTED changes no resting order.
+        if events:
+            self.sequence = events[-1].seq
+        if taker_open:
+            self._rest(taker, taker_side, taker_price, taker_open)
+            out.append(OrderEvent(ADD, taker, taker_side, taker_price, taker_open, taker_open,
+                                  self.sequence))
+        return out
+
+    def _levels(self, side: int) -> tuple[Any, int]:
+        return (self._bids, -1) if side == BUY else (self._asks, 1)
+
+    def _open(self, order_id: int, side: int, price: int) -> int:
+        levels, sign = self._levels(side)
+        level: _Level = levels[sign * price]
+        return level.orders[order_id]
+
+    def _rest(self, order_id: int, side: int, price: int, quantity: int) -> None:
+        levels, sign = self._levels(side)
+        level = levels.get(sign * price)
+        if level is None:
+            level = levels[sign * price] = _Level()
+        level.orders[order_id] = quantity
+        level.total += quantity
+        self._where[order_id] = (side, price)
+
+    def _reduce(self, order_id: int, side: int, price: int, removed: int, left: int) -> None:
+        levels, sign = self._levels(side)
+        level: _Level = levels[sign * price]
+        level.total -= removed
+        if left:
+            level.orders[order_id] = left
+            return
+        del level.orders[order_id]
+        del self._where[order_id]
+        if not level.orders:
+            del levels[sign * price]
