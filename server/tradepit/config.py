@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,16 @@ class Settings(BaseSettings):
 
     address: str = "127.0.0.1:50051"
     database_url: str = "sqlite:///tradepit.db"
+    # The journal: "on" commits every accepted command before acknowledging it; "off"
+    # keeps state in memory only (benchmarks, tests that need no database).
+    durability: Literal["on", "off"] = "on"
+    journal_flush_ms: float = 2.0  # commit when the oldest pending command waited this long,
+    journal_batch_size: int = 1_000  # or when this many are pending, whichever comes first
+    journal_max_pending: int = 100_000  # beyond this, new commands get UNAVAILABLE
+    journal_busy_timeout_ms: int = 1_000  # how long a commit waits on a locked SQLite file
+    # A journal entry that fails its check at recovery: "refuse" to start, or "quarantine"
+    # it and everything after it (kept in journal_quarantine) and start from before it.
+    journal_on_corruption: Literal["refuse", "quarantine"] = "refuse"
     admin_token: str = Field(default="", description="empty: a random token, shown at start")
     instruments: str = "ACME:1:1:10000,GLOBEX:5:10:25000,INITECH:1:100:1500"
     starting_cash: int = 10_000_000  # given to every new account, in cash units

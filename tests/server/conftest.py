@@ -26,6 +26,7 @@ def settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "address": "127.0.0.1:0",
         "admin_token": ADMIN_TOKEN,
+        "durability": "off",  # no database; tests/durability runs the journal
         "instruments": "ACME:1:1:10000,LOTS:5:10:2000",
         "starting_cash": STARTING_CASH,
         "maker_fee_bps": 5,
@@ -61,7 +62,7 @@ async def server(book_backend: str, server_settings: Settings) -> AsyncIterator[
         yield running
     finally:
         problems = running.gateway.exchange.audit()
-        await running.server.stop(None)
+        await running.stop(None)
     assert problems == [], problems
 
 

@@ -20,6 +20,7 @@ class RejectCode(IntEnum):
     RATE_LIMITED = 14
     POST_ONLY_WOULD_CROSS = 15
     PERMISSION_DENIED = 16
+    UNAVAILABLE = 17  # the journal cannot commit; the command changed nothing
     # Not order rejections, but refusals of other commands.
     UNKNOWN_ACCOUNT = 101
     ALREADY_EXISTS = 102

@@ -38,12 +38,19 @@ async def serve() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    await running.server.stop(grace=2.0)
+    await running.stop(grace=2.0)  # drain the calls in flight, then the last commit
+
+
+def ignore_file_size_signal() -> None:
+    """A file-size limit (RLIMIT_FSIZE) reached while journaling is a full disk: the write
+    fails and the journal retries. By default the kernel would kill the process."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ignore_file_size_signal()
     uvloop.run(serve())
 
 

@@ -42,21 +42,26 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
     async def CreateAccount(self, request: account_pb2.CreateAccountRequest,
                             context: Context) -> account_pb2.CreateAccountResponse:
         api_key = "tp_" + secrets.token_urlsafe(24)
-        account = self._gateway.execute(
+        account = self._gateway.apply(
             lambda now: CreateAccount(request.name, hash_key(api_key), now))
-        if self._starting_cash:
-            self._gateway.execute(lambda now: AdjustBalance(
-                account.account_id, self._starting_cash, BalanceChange.DEPOSIT, now))
-        return account_pb2.CreateAccountResponse(account=convert.account(account),
-                                                 api_key=api_key)
+        if self._starting_cash:  # in the same commit: never an account without its cash
+            self._gateway.apply(lambda now: AdjustBalance(
+                account.account_id, self._starting_cash, BalanceChange.DEPOSIT, now),
+                admit=False)
+        response = account_pb2.CreateAccountResponse(account=convert.account(account),
+                                                     api_key=api_key)
+        await self._gateway.settled()
+        return response
 
     async def GetPortfolio(self, request: account_pb2.GetPortfolioRequest,
                            context: Context) -> account_pb2.Portfolio:
+        await self._gateway.settled()  # reads show only what is durable
         return convert.portfolio(portfolio(self._exchange, CURRENT_ACCOUNT.get()))
 
     async def ListOrders(self, request: account_pb2.ListOrdersRequest,
                          context: Context) -> account_pb2.ListOrdersResponse:
         size, start = page_bounds(request.page_size, request.page_token)
+        await self._gateway.settled()
         account = self._exchange.account(CURRENT_ACCOUNT.get())
         if request.symbol:
             self._exchange.instrument(request.symbol)
@@ -77,11 +82,13 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
     async def GetOrder(self, request: account_pb2.GetOrderRequest,
                        context: Context) -> common_pb2.Order:
         ref = convert.order_ref(request)
+        await self._gateway.settled()
         return convert.order(self._exchange.find_order(CURRENT_ACCOUNT.get(), ref))
 
     async def ListTrades(self, request: account_pb2.ListTradesRequest,
                          context: Context) -> account_pb2.ListTradesResponse:
         size, start = page_bounds(request.page_size, request.page_token)
+        await self._gateway.settled()
         fills = self._exchange.account(CURRENT_ACCOUNT.get()).fills
         if request.symbol:
             self._exchange.instrument(request.symbol)

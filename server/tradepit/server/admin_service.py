@@ -21,33 +21,35 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
 
     async def CreateInstrument(self, request: admin_pb2.CreateInstrumentRequest,
                                context: Context) -> common_pb2.Instrument:
-        instrument = self._gateway.execute(lambda now: CreateInstrument(
+        return await self._gateway.execute(lambda now: CreateInstrument(
             request.symbol, request.tick_size, request.lot_size, request.reference_price,
-            request.band_bps, now))
-        return convert.instrument(instrument)
+            request.band_bps, now), convert.instrument)
 
     async def SetTradingStatus(self, request: admin_pb2.SetTradingStatusRequest,
                                context: Context
                                ) -> admin_pb2.SetTradingStatusResponse:
-        instruments = self._gateway.execute(
-            lambda now: SetTradingStatus(request.symbol, request.status, now))
-        return admin_pb2.SetTradingStatusResponse(
-            instruments=[convert.instrument(i) for i in instruments])
+        return await self._gateway.execute(
+            lambda now: SetTradingStatus(request.symbol, request.status, now),
+            lambda instruments: admin_pb2.SetTradingStatusResponse(
+                instruments=[convert.instrument(i) for i in instruments]))
 
     async def AdjustBalance(self, request: admin_pb2.AdjustBalanceRequest,
                             context: Context) -> common_pb2.Account:
-        account = self._gateway.execute(lambda now: AdjustBalance(
-            request.account_id, request.amount, request.kind, now, request.symbol))
-        return convert.account(account)
+        return await self._gateway.execute(lambda now: AdjustBalance(
+            request.account_id, request.amount, request.kind, now, request.symbol),
+            convert.account)
 
     async def ListAccounts(self, request: admin_pb2.ListAccountsRequest,
                            context: Context) -> admin_pb2.ListAccountsResponse:
+        await self._gateway.settled()
         accounts = self._gateway.exchange.accounts.values()
         return admin_pb2.ListAccountsResponse(accounts=[convert.account(a) for a in accounts])
 
     async def EndSession(self, request: admin_pb2.EndSessionRequest,
                          context: Context) -> admin_pb2.EndSessionResponse:
-        reports = self._gateway.execute(lambda now: EndSession(request.symbol, now))
-        return admin_pb2.EndSessionResponse(expired_order_ids=[r.order_id for r in reports])
+        return await self._gateway.execute(
+            lambda now: EndSession(request.symbol, now),
+            lambda reports: admin_pb2.EndSessionResponse(
+                expired_order_ids=[r.order_id for r in reports]))
 
 

@@ -25,7 +25,11 @@ from tradepit_client.v1 import (
 from tradepit.book import BACKEND, Book
 from tradepit.config import Settings
 from tradepit.exchange.commands import CreateInstrument
+from tradepit.exchange.digest import state_digest
 from tradepit.exchange.exchange import Exchange, Limits
+from tradepit.journal.group_commit import GroupCommit
+from tradepit.journal.recovery import Recovered, recover
+from tradepit.journal.store import Journal
 from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server.account_service import AccountService
 from tradepit.server.admin_service import AdminService
@@ -56,6 +60,15 @@ class Running:
     gateway: Gateway
     admin_token: str
     settings: Settings
+    recovered: Recovered | None = None  # what the journal held at start; None: durability off
+
+    async def stop(self, grace: float | None) -> None:
+        """Stop serving (in-flight calls get `grace` s), then commit what is pending."""
+        await self.server.stop(grace)
+        if self.gateway.journal is not None:
+            lost = await self.gateway.journal.close()
+            if lost:
+                log.error("%d applied commands were never made durable nor acknowledged", lost)
 
     @property
     def address(self) -> str:
@@ -78,17 +91,40 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 
 
 def build_exchange(settings: Settings, book_factory: BookFactory | None = None) -> Gateway:
-    """The exchange with the configured limits and instruments, behind its gateway."""
+    """An empty exchange with the configured limits, behind its gateway; `restore` fills it."""
     exchange = Exchange(Limits(
         maker_fee_bps=settings.maker_fee_bps, taker_fee_bps=settings.taker_fee_bps,
         max_order_quantity=settings.max_order_quantity,
         max_order_notional=settings.max_order_notional,
     ), book_factory=book_factory or Book)
-    gateway = Gateway(exchange)
-    for spec in settings.instrument_specs():
-        gateway.execute(partial(CreateInstrument, spec.symbol, spec.tick_size, spec.lot_size,
-                                spec.reference_price, spec.band_bps))
-    return gateway
+    return Gateway(exchange)
+
+
+async def restore(settings: Settings, gateway: Gateway) -> Recovered | None:
+    """Replay the journal into the gateway's exchange and journal from then on (durability
+    on); list the configured instruments when there is no history. Before serving."""
+    recovered = None
+    if settings.durability == "on":
+        journal = Journal(settings.database_url, settings.journal_busy_timeout_ms)
+        try:
+            journal.upgrade()
+            recovered = recover(journal, gateway.replay, settings.journal_on_corruption)
+        except BaseException:
+            journal.close()
+            raise
+        audit = gateway.exchange.audit()
+        log.info("recovered %d journal entries in %.3f s; audit %s; state digest %s",
+                 recovered.entries, recovered.seconds, "; ".join(audit) or "clean",
+                 state_digest(gateway.exchange))
+        gateway.journal = GroupCommit(
+            journal, recovered.last_sequence + 1, flush_ms=settings.journal_flush_ms,
+            batch_size=settings.journal_batch_size, max_pending=settings.journal_max_pending)
+    if recovered is None or recovered.entries == 0:
+        for spec in settings.instrument_specs():
+            gateway.apply(partial(CreateInstrument, spec.symbol, spec.tick_size,
+                                  spec.lot_size, spec.reference_price, spec.band_bps))
+        await gateway.settled()
+    return recovered
 
 
 async def start(settings: Settings, book_factory: BookFactory | None = None) -> Running:
@@ -113,6 +149,7 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     gateway.on_market_events(hub.on_market_events)
     add_to_server(MarketDataService(gateway, hub, settings.market_data_queue_size,
                                     settings.max_message_bytes), server)
+    recovered = await restore(settings, gateway)  # after the listeners, before serving
 
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -127,4 +164,4 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
         raise OSError(f"cannot listen on {settings.address}")
     await server.start()
     log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
-    return Running(server, port, gateway, admin_token, settings)
+    return Running(server, port, gateway, admin_token, settings, recovered)

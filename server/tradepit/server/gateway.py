@@ -1,8 +1,10 @@
 """The single writer: every state change enters the exchange here, one at a time.
 
-The gateway stamps each command with the time, applies it, and fans the resulting
-execution reports out to the account's open order streams. It is the seam where the
-journal goes: a command is acknowledged only after `execute` returns.
+The gateway stamps each command with the time and applies it. With a journal, the
+command then joins the next group commit, and its effects (execution reports to the
+account's order streams, market events to the listeners) leave in order only once that
+commit covers it: `execute` returns, and so acknowledges, only what is durable.
+Without one (durability off), effects leave at once.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from tradepit_client.v1 import common_pb2
 
 from tradepit.exchange.commands import Command
+from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.model import ExecutionReport, MarketEvent
+from tradepit.journal.group_commit import GroupCommit
 
 # What an order stream carries: the exchange's reports, and refusals of stream requests
 # that never reached the exchange, which OrderService queues as ready-made messages.
@@ -57,36 +62,118 @@ class ReportQueue:
 
 
 MarketListener = Callable[[list[MarketEvent]], None]
+T = TypeVar("T")
 
 
 class Gateway:
     def __init__(self, exchange: Exchange, clock: Callable[[], int] = time.time_ns) -> None:
         self.exchange = exchange
+        self.journal: GroupCommit | None = None  # None: durability off
         self._clock = clock
         self._last_time = 0
         self._streams: dict[int, set[ReportQueue]] = defaultdict(set)
         self._market_listeners: list[MarketListener] = []
+        self._applied_listeners: list[MarketListener] = []
 
     def on_market_events(self, listener: MarketListener) -> None:
-        """Call `listener` after every command with the book and status changes it made."""
+        """Call `listener` with the book and status changes of every command, in order,
+        once the command is durable (the books may have moved on by then)."""
         self._market_listeners.append(listener)
+
+    def on_applied_market_events(self, listener: MarketListener) -> None:
+        """Call `listener` with a command's changes as soon as it is applied, while the
+        books are exactly as it left them. Anything it sends out must wait for the
+        journal: pass it to `after_pending`."""
+        self._applied_listeners.append(listener)
 
     def now(self) -> int:
         """Wall-clock nanoseconds, never going backwards (commands replay in order)."""
         self._last_time = max(self._last_time, self._clock())
         return self._last_time
 
-    def execute(self, make: Callable[[int], Command]) -> Any:
-        """Build the command with the current time, apply it, publish its reports."""
+    async def execute(self, make: Callable[[int], Command], answer: Callable[[Any], T]) -> T:
+        """Apply a command built with the current time and return `answer(result)` once
+        the command is durable. The answer is built at once: later commands may change
+        the objects the result names before the commit, and they are not durable yet."""
+        result = self.apply(make)
+        try:
+            return answer(result)
+        finally:
+            await self.settled()
+
+    def apply(self, make: Callable[[int], Command], *, admit: bool = True) -> Any:
+        """Apply a command now; its effects leave once it is durable, and nothing waits.
+
+        A refusal (`Reject`) changed nothing and is not journaled. `admit=False` skips
+        the journal's admission check, for the second half of a pair applied together.
+        """
+        journal = self.journal
+        if journal is not None and admit:
+            journal.admit()
         command = make(self.now())
         try:
-            return self.exchange.execute(command)
+            result = self.exchange.execute(command)
+        except Reject:
+            raise
+        except Exception:
+            self._record(command)  # it may have changed state: keep the journal faithful
+            raise
+        self._record(command)
+        return result
+
+    async def settled(self) -> None:
+        """Wait until everything applied so far is durable and its effects have left."""
+        journal = self.journal
+        if journal is not None:
+            covering = journal.settled()
+            if covering is not None:
+                await asyncio.shield(covering)
+
+    async def throttle(self) -> None:
+        """Make a writer that does not wait per command (an order stream) wait for the
+        journal while a full batch is already pending: memory stays bounded."""
+        journal = self.journal
+        if journal is not None and journal.pending >= journal.batch_size:
+            await self.settled()
+
+    def after_pending(self, release: Callable[[], None]) -> None:
+        """Run `release` after the effects of every command applied so far, in order."""
+        if self.journal is None:
+            release()
+        else:
+            self.journal.after_pending(release)
+
+    def replay(self, command: Command) -> None:
+        """Apply a journaled command at recovery: market listeners see its events, and
+        there is no one to report to yet."""
+        self._last_time = max(self._last_time, command.timestamp)
+        try:
+            self.exchange.execute(command)
         finally:
-            self._publish(self.exchange.take_reports())
-            market_events = self.exchange.take_market_events()
-            if market_events:
-                for listener in self._market_listeners:
-                    listener(market_events)
+            self.exchange.take_reports()
+            events = self.exchange.take_market_events()
+            if events:
+                for listener in self._applied_listeners:
+                    listener(events)
+                self._release([], events)
+
+    def _record(self, command: Command) -> None:
+        reports = self.exchange.take_reports()
+        events = self.exchange.take_market_events()
+        if events:
+            for listener in self._applied_listeners:
+                listener(events)
+        release = partial(self._release, reports, events) if reports or events else None
+        if self.journal is not None:
+            self.journal.append(command, release)
+        elif release is not None:
+            release()
+
+    def _release(self, reports: list[ExecutionReport], events: list[MarketEvent]) -> None:
+        self._publish(reports)
+        if events:
+            for listener in self._market_listeners:
+                listener(events)
 
     def subscribe(self, account_id: int, size: int) -> ReportQueue:
         queue = ReportQueue(size)

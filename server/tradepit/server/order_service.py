@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 import grpc
 from tradepit_client.v1 import common_pb2, order_pb2, order_pb2_grpc
@@ -87,23 +88,24 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                           context: Context) -> order_pb2.OrderResponse:
         account_id = CURRENT_ACCOUNT.get()
         self._limiter.check(account_id)
-        return _response(self._gateway.execute(_submit(account_id, request)))
+        return await self._gateway.execute(_submit(account_id, request), _response)
 
     async def CancelOrder(self, request: order_pb2.CancelOrderRequest,
                           context: Context) -> order_pb2.OrderResponse:
-        return _response(self._gateway.execute(_cancel(CURRENT_ACCOUNT.get(), request)))
+        return await self._gateway.execute(_cancel(CURRENT_ACCOUNT.get(), request), _response)
 
     async def AmendOrder(self, request: order_pb2.AmendOrderRequest,
                          context: Context) -> order_pb2.OrderResponse:
         account_id = CURRENT_ACCOUNT.get()
         self._limiter.check(account_id)
-        return _response(self._gateway.execute(_amend(account_id, request)))
+        return await self._gateway.execute(_amend(account_id, request), _response)
 
     async def CancelAll(self, request: order_pb2.CancelAllRequest,
                         context: Context) -> order_pb2.CancelAllResponse:
         account_id = CURRENT_ACCOUNT.get()
-        ids = self._gateway.execute(lambda now: CancelAll(account_id, request.symbol, now))
-        return order_pb2.CancelAllResponse(order_ids=ids)
+        return await self._gateway.execute(
+            lambda now: CancelAll(account_id, request.symbol, now),
+            lambda ids: order_pb2.CancelAllResponse(order_ids=ids))
 
     async def OrderStream(self, request_iterator: AsyncIterator[order_pb2.OrderStreamRequest],
                           context: Context
@@ -145,18 +147,24 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                 try:
                     self._apply(account_id, request)
                 except Reject as reject:
-                    queue.put(_refusal(request, reject, self._gateway.now()))
+                    # After the reports of the requests before it, which wait for the journal.
+                    self._gateway.after_pending(
+                        partial(queue.put, _refusal(request, reject, self._gateway.now())))
+            await self._gateway.throttle()
+        await self._gateway.settled()  # the client is done: its reports leave before the end
 
     def _apply(self, account_id: int, request: order_pb2.OrderRequest) -> None:
+        """Apply without waiting: a stream's acknowledgements are its reports, which
+        leave only once the journal holds the request."""
         kind = request.WhichOneof("request")
         if kind == "new":
             self._limiter.check(account_id)
-            self._gateway.execute(_submit(account_id, request.new))
+            self._gateway.apply(_submit(account_id, request.new))
         elif kind == "cancel":
-            self._gateway.execute(_cancel(account_id, request.cancel))
+            self._gateway.apply(_cancel(account_id, request.cancel))
         elif kind == "amend":
             self._limiter.check(account_id)
-            self._gateway.execute(_amend(account_id, request.amend))
+            self._gateway.apply(_amend(account_id, request.amend))
         else:
             raise Reject(RejectCode.INVALID_ARGUMENT,
                          "an OrderRequest must set one of new, cancel or amend")

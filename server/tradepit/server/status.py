@@ -34,6 +34,7 @@ STATUS_OF = {
     RejectCode.ALREADY_EXISTS: grpc.StatusCode.ALREADY_EXISTS,
     RejectCode.RATE_LIMITED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     RejectCode.PERMISSION_DENIED: grpc.StatusCode.PERMISSION_DENIED,
+    RejectCode.UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
 }
 
 

@@ -209,6 +209,8 @@ class _RejectReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RejectRe
     REJECT_REASON_RATE_LIMITED: _RejectReason.ValueType  # 14
     REJECT_REASON_POST_ONLY_WOULD_CROSS: _RejectReason.ValueType  # 15
     REJECT_REASON_PERMISSION_DENIED: _RejectReason.ValueType  # 16
+    REJECT_REASON_UNAVAILABLE: _RejectReason.ValueType  # 17
+    """the journal cannot commit now: nothing changed, retry"""
 
 class RejectReason(_RejectReason, metaclass=_RejectReasonEnumTypeWrapper):
     """Why a request was refused. The same names appear as google.rpc.ErrorInfo.reason in
@@ -234,6 +236,8 @@ REJECT_REASON_ORDER_NOT_OPEN: RejectReason.ValueType  # 13
 REJECT_REASON_RATE_LIMITED: RejectReason.ValueType  # 14
 REJECT_REASON_POST_ONLY_WOULD_CROSS: RejectReason.ValueType  # 15
 REJECT_REASON_PERMISSION_DENIED: RejectReason.ValueType  # 16
+REJECT_REASON_UNAVAILABLE: RejectReason.ValueType  # 17
+"""the journal cannot commit now: nothing changed, retry"""
 Global___RejectReason: _TypeAlias = RejectReason  # noqa: Y015
 
 class _Liquidity:

@@ -1,0 +1,103 @@
+"""Commands as journal entries: deterministic JSON, and a CRC32 that covers the whole entry.
+
+An entry's payload is the command's fields as a JSON object (nested NamedTuples as
+objects), its kind the command's class name. JSON keeps ints exact at any size, and
+strings, bools and None as they were, so decoding gives back an equal command.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from typing import Any, NamedTuple
+
+from tradepit.exchange.commands import (
+    AdjustBalance,
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    CreateAccount,
+    CreateInstrument,
+    EndSession,
+    OrderRef,
+    SetTradingStatus,
+    SubmitOrder,
+)
+
+KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
+    CreateAccount, AdjustBalance, CreateInstrument, SetTradingStatus, EndSession,
+    SubmitOrder, CancelOrder, AmendOrder, CancelAll,
+)}
+NESTED: dict[str, type[Any]] = {"ref": OrderRef}  # fields that hold a NamedTuple
+_HEADER = struct.Struct(">qq")  # sequence, arrived_ns
+
+
+class CorruptEntry(ValueError):
+    """A journal entry that does not check out: it must not be applied."""
+
+    def __init__(self, sequence: int, reason: str) -> None:
+        super().__init__(f"journal entry {sequence}: {reason}")
+        self.sequence = sequence
+        self.reason = reason
+
+
+class Entry(NamedTuple):
+    """One row of the journal, as stored."""
+
+    sequence: int
+    arrived_ns: int
+    kind: str
+    payload: bytes
+    checksum: int
+
+
+def _plain(value: Any) -> Any:
+    return dict(zip(value._fields, value, strict=True)) if hasattr(value, "_fields") else value
+
+
+def encode_payload(command: Command) -> bytes:
+    fields = {name: _plain(value) for name, value in zip(command._fields, command, strict=True)}
+    return json.dumps(fields, separators=(",", ":"), allow_nan=False).encode()
+
+
+def checksum(sequence: int, arrived_ns: int, kind: str, payload: bytes) -> int:
+    """CRC32 of everything in the entry, so a changed sequence or kind fails it too."""
+    crc = zlib.crc32(_HEADER.pack(sequence, arrived_ns))
+    crc = zlib.crc32(kind.encode() + b"\0", crc)
+    return zlib.crc32(payload, crc)
+
+
+def encode(sequence: int, command: Command) -> Entry:
+    """The entry for `command`; it arrived at its own timestamp."""
+    kind = type(command).__name__
+    if kind not in KINDS:
+        raise TypeError(f"not a journal command: {command!r}")
+    payload = encode_payload(command)
+    arrived_ns = command.timestamp
+    return Entry(sequence, arrived_ns, kind, payload,
+                 checksum(sequence, arrived_ns, kind, payload))
+
+
+def decode(entry: Entry) -> Command:
+    """The command an entry holds; `CorruptEntry` if its checksum or contents are wrong."""
+    sequence, arrived_ns, kind, payload, stored = entry
+    if checksum(sequence, arrived_ns, kind, payload) != stored:
+        raise CorruptEntry(sequence, "checksum mismatch (the entry was changed or cut short)")
+    cls = KINDS.get(kind)
+    if cls is None:
+        raise CorruptEntry(sequence, f"unknown command kind {kind!r}")
+    try:
+        fields = json.loads(payload)
+        if not isinstance(fields, dict):
+            raise TypeError("the payload is not an object")
+        for name, nested in NESTED.items():
+            if name in fields:
+                fields[name] = nested(**fields[name])
+        command: Command = cls(**fields)
+    except (ValueError, TypeError) as error:
+        raise CorruptEntry(sequence, f"payload does not decode as {kind}: {error}") from None
+    if command.timestamp != arrived_ns:
+        raise CorruptEntry(sequence, "the command's timestamp is not its arrival time")
+    return command

@@ -1,0 +1,203 @@
+"""Group commit: applied commands wait here, in order, until one transaction holds them.
+
+The gateway applies a command to the in-memory exchange at once and appends it here
+with what it produced (execution reports, market events). A background task writes
+everything pending in one transaction when the oldest entry has waited `flush_ms`, or
+sooner when `batch_size` entries are waiting, in a thread so the event loop keeps
+serving. Only then are the batch's effects released, in order, and the callers that
+wait on it acknowledged.
+
+If a commit fails, the batch is retried with backoff until it succeeds, and meanwhile
+new commands are refused (`UNAVAILABLE`): what is in memory but not yet durable is
+never acknowledged, and never dropped while the process lives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+from tradepit.exchange.codes import RejectCode
+from tradepit.exchange.commands import Command
+from tradepit.exchange.errors import Reject
+from tradepit.journal.codec import encode
+from tradepit.journal.store import Journal
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST_S = 0.01
+RETRY_MAX_S = 1.0
+
+Release = Callable[[], None]
+
+
+class _Item(NamedTuple):
+    sequence: int  # 0 with no command: only an effect to release in order
+    command: Command | None
+    release: Release | None
+
+
+class GroupCommit:
+    def __init__(self, journal: Journal, next_sequence: int, *, flush_ms: float = 2.0,
+                 batch_size: int = 1_000, max_pending: int = 100_000) -> None:
+        self.journal = journal
+        self.next_sequence = next_sequence
+        self.committed_sequence = next_sequence - 1
+        self.batch_size = batch_size
+        self.failing: str | None = None  # the last commit error, while commits fail
+        self.batches = 0  # transactions committed
+        self.entries = 0  # entries they held
+        self.flush_s = flush_ms / 1000
+        self._max_pending = max_pending
+        self._pending: list[_Item] = []
+        self._first_at = 0.0
+        self._closing: str | None = None
+        self._give_up_at = float("inf")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
+        loop = asyncio.get_running_loop()
+        self._covered: asyncio.Future[None] = loop.create_future()  # the pending batch's
+        self._in_flight: asyncio.Future[None] | None = None  # the batch being written
+        self._ready = asyncio.Event()
+        self._full = asyncio.Event()
+        self._task = loop.create_task(self._run(), name="journal group commit")
+
+    # -------------------------------------------------------------- the writer's side
+
+    def admit(self) -> None:
+        """Refuse a new command, changing nothing, while it could not be made durable."""
+        if self._closing is not None:
+            raise Reject(RejectCode.UNAVAILABLE, self._closing)
+        if self.failing is not None:
+            raise Reject(RejectCode.UNAVAILABLE,
+                         "the exchange cannot write its journal (database unavailable, locked "
+                         f"or full: {self.failing}); nothing new is accepted until it can, "
+                         "retry shortly")
+        if len(self._pending) >= self._max_pending:
+            raise Reject(RejectCode.UNAVAILABLE,
+                         "the journal is behind; retry shortly")
+
+    def append(self, command: Command | None, release: Release | None) -> asyncio.Future[None]:
+        """Queue an applied command (or only an effect) for the next commit; return the
+        future that completes once it is durable and its effects are released."""
+        sequence = 0
+        if command is not None:
+            sequence = self.next_sequence
+            self.next_sequence += 1
+        pending = self._pending
+        pending.append(_Item(sequence, command, release))
+        if len(pending) == 1:
+            self._first_at = asyncio.get_running_loop().time()
+            self._ready.set()
+        elif len(pending) >= self.batch_size:
+            self._full.set()
+        return self._covered
+
+    def after_pending(self, release: Release) -> None:
+        """Run `release` after the effects of everything applied so far, in order."""
+        if not self._pending and self._in_flight is None:
+            release()
+        else:
+            self.append(None, release)
+
+    def settled(self) -> asyncio.Future[None] | None:
+        """The future for everything applied so far; None when all of it is durable."""
+        if self._pending:
+            return self._covered
+        return self._in_flight
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def close(self, timeout: float = 10.0) -> int:
+        """Refuse new commands, commit what is pending and stop; give up on a failing
+        database after `timeout` s. Return how many applied commands were not made
+        durable (they were never acknowledged)."""
+        if self._closing is None:
+            self._closing = "the exchange is shutting down; retry once it is back"
+            self._give_up_at = asyncio.get_running_loop().time() + timeout
+            self._ready.set()
+            self._full.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        lost = sum(1 for item in self._pending if item.command is not None)
+        self._executor.shutdown(wait=True)
+        await asyncio.to_thread(self.journal.close)
+        return lost
+
+    # ------------------------------------------------------------ the committer task
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._pending:
+                if self._closing is not None:
+                    return
+                self._ready.clear()
+                await self._ready.wait()  # set by the first append, or by close()
+                continue
+            wait = self._first_at + self.flush_s - loop.time()
+            if wait > 0 and len(self._pending) < self.batch_size and self._closing is None:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), wait)
+            batch, self._pending = self._pending, []
+            in_flight = self._in_flight = self._covered
+            self._covered = loop.create_future()
+            if not await self._commit(batch):
+                self._pending[:0] = batch  # for close() to count
+                for future in (in_flight, self._covered):
+                    future.set_exception(Reject(
+                        RejectCode.UNAVAILABLE,
+                        "the exchange stopped before this was durable; it did not happen"))
+                    future.exception()  # retrieved: no "never retrieved" warning
+                return
+            for item in batch:
+                if item.release is not None:
+                    try:
+                        item.release()
+                    except Exception:
+                        log.exception("releasing the effects of journal entry %d failed",
+                                      item.sequence)
+            self._in_flight = None
+            in_flight.set_result(None)
+
+    async def _commit(self, batch: list[_Item]) -> bool:
+        """Write the batch's commands, retrying until it works; False if closing gave up."""
+        commands = [(item.sequence, c) for item in batch if (c := item.command) is not None]
+        if not commands:
+            return True
+        loop = asyncio.get_running_loop()
+        retrying = False
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                await loop.run_in_executor(self._executor, self._write, commands, retrying)
+                break
+            except Exception as error:
+                if self.failing is None:
+                    log.error("journal commit failed; refusing new commands and retrying "
+                              "%d pending: %s", len(commands), error)
+                self.failing = f"{type(error).__name__}: {error}".splitlines()[0]
+                if loop.time() + delay > self._give_up_at:
+                    log.error("gave up committing %d journal entries at shutdown; they were "
+                              "never acknowledged", len(commands))
+                    return False
+                retrying = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        if self.failing is not None:
+            log.warning("journal commits again; accepting commands")
+            self.failing = None
+        self.committed_sequence = commands[-1][0]
+        self.batches += 1
+        self.entries += len(commands)
+        return True
+
+    def _write(self, commands: list[tuple[int, Command]], retrying: bool) -> None:
+        entries = [encode(sequence, command) for sequence, command in commands]
+        self.journal.append(entries, retrying=retrying)

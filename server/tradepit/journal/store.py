@@ -1,0 +1,134 @@
+"""The journal's database: SQLite (WAL, synchronous=FULL) by default, or PostgreSQL.
+
+Blocking calls, meant for one dedicated thread: `append` writes a batch in one
+transaction, `read` streams the entries back in sequence order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    make_url,
+    select,
+    text,
+)
+from tradepit.journal.codec import Entry
+from tradepit.journal.schema import journal, journal_quarantine
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "alembic"
+HEAD = "0001"  # the newest migration; a test checks it against alembic/versions
+READ_CHUNK = 10_000
+
+
+def make_engine(url: str, busy_timeout_ms: int = 1_000) -> Engine:
+    """An engine for `url`; `postgresql://` uses psycopg 3, SQLite gets its pragmas."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, connect_args={"timeout": busy_timeout_ms / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+class Journal:
+    def __init__(self, url: str, busy_timeout_ms: int = 1_000) -> None:
+        self.url = url
+        self.engine = make_engine(url, busy_timeout_ms)
+
+    def revision(self) -> str | None:
+        """The schema's migration, or None for an empty database."""
+        with self.engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            version = connection.scalar(text("SELECT version_num FROM alembic_version"))
+            return None if version is None else str(version)
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (`alembic upgrade head`). Alembic is
+        loaded only when there is something to do: it is a third of the start time."""
+        if self.revision() == HEAD:
+            return
+        from alembic import command as alembic_command
+        from alembic.config import Config
+
+        log.info("migrating the journal database to revision %s", HEAD)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            alembic_command.upgrade(config, "head")
+
+    def append(self, entries: Sequence[Entry], retrying: bool = False) -> None:
+        """Write `entries` in one transaction. After a failure, `retrying` skips what an
+        unclear outcome (a lost connection at COMMIT) may have written already."""
+        try:
+            with self.engine.begin() as connection:
+                if retrying and entries:
+                    last = connection.scalar(select(func.max(journal.c.sequence))) or 0
+                    entries = [e for e in entries if e.sequence > last]
+                if entries:
+                    connection.execute(insert(journal), [e._asdict() for e in entries])
+        except Exception:
+            self.engine.dispose()  # a failed connection is not reused
+            raise
+
+    def last_sequence(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.max(journal.c.sequence))) or 0)
+
+    def read(self, after: int = 0) -> Iterator[Entry]:
+        """Every entry with a sequence above `after`, in order, as stored (not checked)."""
+        columns = (journal.c.sequence, journal.c.arrived_ns, journal.c.kind,
+                   journal.c.payload, journal.c.checksum)
+        while True:
+            with self.engine.connect() as connection:
+                rows = connection.execute(
+                    select(*columns).where(journal.c.sequence > after)
+                    .order_by(journal.c.sequence).limit(READ_CHUNK)).all()
+            for row in rows:
+                yield Entry(int(row[0]), int(row[1]), str(row[2]), bytes(row[3]), int(row[4]))
+            if len(rows) < READ_CHUNK:
+                return
+            after = int(rows[-1][0])
+
+    def quarantine(self, first: int, reason: str) -> int:
+        """Move entries from sequence `first` on to journal_quarantine; return how many."""
+        now = time.time_ns()
+        with self.engine.begin() as connection:
+            rows = connection.execute(select(journal).where(journal.c.sequence >= first)).all()
+            if rows:
+                connection.execute(insert(journal_quarantine), [
+                    {**row._asdict(), "reason": reason, "quarantined_ns": now} for row in rows])
+                connection.execute(delete(journal).where(journal.c.sequence >= first))
+        return len(rows)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,88 @@
+"""Helpers for the durability suite: servers with a journal in a temporary directory, and
+fresh replays of a journal to compare a recovery with."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tradepit.book import load_backend
+from tradepit.config import Settings
+from tradepit.exchange.digest import state_digest
+from tradepit.exchange.exchange import Exchange, Limits
+from tradepit.journal.recovery import replay
+from tradepit.journal.store import Journal
+from tradepit.server.app import Running, start
+
+ADMIN_TOKEN = "admin-secret"
+INSTRUMENTS = "ACME:1:1:10000,LOTS:5:10:2000"
+MAKER_FEE_BPS = 5
+TAKER_FEE_BPS = 10
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def durable_settings(database: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "address": "127.0.0.1:0",
+        "admin_token": ADMIN_TOKEN,
+        "instruments": INSTRUMENTS,
+        "starting_cash": 10**10,
+        "maker_fee_bps": MAKER_FEE_BPS,
+        "taker_fee_bps": TAKER_FEE_BPS,
+        "rate_limit_per_second": 100_000,
+        "rate_limit_burst": 100_000,
+        "durability": "on",
+        "database_url": sqlite_url(database),
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def fresh_replay(url: str, backend: str = "rust") -> Exchange:
+    """A new exchange with every entry of the journal at `url` applied, checked."""
+    exchange = Exchange(Limits(maker_fee_bps=MAKER_FEE_BPS, taker_fee_bps=TAKER_FEE_BPS),
+                        book_factory=load_backend(backend).Book)
+
+    def apply(command: Any) -> None:
+        exchange.execute(command)
+        exchange.take_reports()
+        exchange.take_market_events()
+
+    journal = Journal(url)
+    try:
+        replayed = replay(journal.read(), apply)
+    finally:
+        journal.close()
+    assert replayed.problem is None, replayed.problem
+    return exchange
+
+
+def fresh_digest(url: str, backend: str = "rust") -> str:
+    return state_digest(fresh_replay(url, backend))
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "journal.db"
+
+
+@pytest.fixture(params=["rust", "python"])
+def book_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def durable_server(database: Path, book_backend: str) -> AsyncIterator[Running]:
+    running = await start(durable_settings(database),
+                          book_factory=load_backend(book_backend).Book)
+    try:
+        yield running
+    finally:
+        problems = running.gateway.exchange.audit()
+        await running.stop(None)
+    assert problems == [], problems
