@@ -96,8 +96,6 @@ def run(count: int, latency_count: int, profile: str | None) -> dict[str, list[R
         **env, "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN,
         "TRADEPIT_DURABILITY": "off",
         "TRADEPIT_RATE_LIMIT_PER_SECOND": "100000000", "TRADEPIT_RATE_LIMIT_BURST": "100000000",
-        # The order path itself; the journal's cost is measured by the durability bench.
-        "TRADEPIT_DURABILITY": "off",
         "TRADEPIT_MAX_MESSAGE_BYTES": str(16 << 20), "TRADEPIT_STREAM_QUEUE_SIZE": "10000000",
     }
     command = [sys.executable, "-m", "tradepit.server"]
