@@ -145,7 +145,7 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     order_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderService(gateway, limiter, settings.stream_queue_size), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminService(gateway), server)
-    hub = MarketDataHub(gateway.exchange, gateway.now)
+    hub = MarketDataHub(gateway.exchange, gateway.now, defer=gateway.after_pending)
     gateway.on_market_events(hub.on_market_events)
     add_to_server(MarketDataService(gateway, hub, settings.market_data_queue_size,
                                     settings.max_message_bytes), server)
