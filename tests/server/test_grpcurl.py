@@ -35,7 +35,7 @@ async def run(line: str, env: dict[str, str]) -> tuple[int, str, str]:
 
 async def test_every_cookbook_command_works_as_printed(server):
     lines = cookbook()
-    assert len(lines) >= 8
+    assert len(lines) >= 10
     env = {**os.environ, "PATH": f"{Path(grpcurl_binary()).parent}:{os.environ['PATH']}"}
     outputs = []
     for line in lines:
@@ -48,7 +48,8 @@ async def test_every_cookbook_command_works_as_printed(server):
         assert code == 0, f"{line}\n{err}"
         outputs.append(out)
 
-    listed, described, health, created, submitted, streamed, portfolio, open_orders = outputs
+    (listed, described, health, created, submitted, streamed, portfolio, open_orders,
+     instruments, book) = outputs
     assert {"tradepit.v1.AccountService", "tradepit.v1.OrderService",
             "tradepit.v1.AdminService", "grpc.health.v1.Health"} <= set(listed.split())
     assert "rpc OrderStream ( stream .tradepit.v1.OrderStreamRequest )" in described
@@ -60,3 +61,8 @@ async def test_every_cookbook_command_works_as_printed(server):
     assert int(json.loads(portfolio)["reserved_cash"]) == 5 * 9_800 + 5 * 9_800 * 10 // 10_000
     orders = json.loads(open_orders)["orders"]
     assert [o["client_order_id"] for o in orders] == ["second"]
+    assert {i["symbol"] for i in json.loads(instruments)["instruments"]} == {"ACME", "LOTS"}
+    snapshot = json.loads(book)
+    assert snapshot["bids"] == [{"price": "9800", "quantity": "5", "order_count": "1"}]
+    assert [o["quantity"] for o in snapshot["bid_orders"]] == ["5"]
+    assert int(snapshot["sequence"]) > 0
