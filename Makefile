@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 BENCH_JSON := bench/results/book.json
 
-.PHONY: help install run test test-python test-rust bench lint proto clean
+.PHONY: help install run test test-python test-rust soak bench lint proto clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ test-rust: ## unit tests of the pure Rust engine crate
 
 test-python: ## the pytest suite; every book test runs on the Rust and the Python backend
 	$(PY) -m pytest -q
+
+soak: install ## kill -9 the server 50 times under load; every acknowledged order must survive
+	TRADEPIT_SOAK_KILLS=50 $(PY) -m pytest -q -p no:cacheprovider \
+		tests/durability/test_crash.py -k kill_9
 
 bench: install ## full benchmarks: generate workloads, cargo bench, pytest-benchmark, write bench/RESULTS.md
 	$(PY) bench/workloads.py --out bench/data

@@ -179,10 +179,11 @@ class GroupCommit:
                 await loop.run_in_executor(self._executor, self._write, commands, retrying)
                 break
             except Exception as error:
+                reason = str(error).splitlines()[0]  # without the statement and its rows
                 if self.failing is None:
                     log.error("journal commit failed; refusing new commands and retrying "
-                              "%d pending: %s", len(commands), error)
-                self.failing = f"{type(error).__name__}: {error}".splitlines()[0]
+                              "%d pending: %s", len(commands), reason)
+                self.failing = reason
                 if loop.time() + delay > self._give_up_at:
                     log.error("gave up committing %d journal entries at shutdown; they were "
                               "never acknowledged", len(commands))

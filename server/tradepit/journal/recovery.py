@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
+
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.journal.codec import CorruptEntry, Entry, decode

@@ -24,6 +24,7 @@ from sqlalchemy import (
     select,
     text,
 )
+
 from tradepit.journal.codec import Entry
 from tradepit.journal.schema import journal, journal_quarantine
 

@@ -1,0 +1,134 @@
+"""The database fails: nothing that is not durable is acknowledged, new commands get
+UNAVAILABLE, and service resumes by itself once the database is back."""
+
+from __future__ import annotations
+
+import asyncio
+import resource
+import signal
+import sqlite3
+from functools import partial
+from pathlib import Path
+
+import grpc
+import pytest
+from tradepit.book import load_backend
+from tradepit.exchange.digest import state_digest
+from tradepit.server.app import start
+from tradepit_client import Client, TradepitError
+from tradepit_client.v1 import common_pb2, order_pb2
+
+from .conftest import durable_settings, fresh_digest, sqlite_url
+from .load import (
+    Ledger,
+    check_against_journal,
+    check_against_server,
+    open_accounts,
+    order_view,
+    run_load,
+)
+from .process import ServerProcess
+
+BUY, LIMIT = common_pb2.SIDE_BUY, common_pb2.ORDER_TYPE_LIMIT
+
+
+async def until(condition: object, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_locked_database_refuses_new_commands_until_it_is_free(database: Path):
+    running = await start(durable_settings(database, journal_busy_timeout_ms=100))
+    journal = running.gateway.journal
+    assert journal is not None
+    try:
+        async with Client(running.address) as client:
+            await client.create_account("waiting")
+            locker = sqlite3.connect(database, isolation_level=None)
+            locker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+            first = asyncio.ensure_future(client.submit("ACME", BUY, 1, 9_000, type=LIMIT,
+                                                        client_order_id="first"))
+            await until(lambda: journal.failing is not None)
+            assert "locked" in journal.failing
+            with pytest.raises(TradepitError) as refused:
+                await client.submit("ACME", BUY, 1, 9_001, type=LIMIT, client_order_id="second")
+            assert refused.value.code == grpc.StatusCode.UNAVAILABLE
+            assert refused.value.reason == "UNAVAILABLE"
+            assert "cannot write its journal" in refused.value.message
+            assert not first.done()  # applied, not durable: not acknowledged
+            locker.execute("ROLLBACK")
+            locker.close()
+            answer = await asyncio.wait_for(first, 10)
+            assert answer.order.status == common_pb2.ORDER_STATUS_NEW
+            assert journal.failing is None
+            third = await client.submit("ACME", BUY, 1, 9_002, type=LIMIT)
+            assert third.order.status == common_pb2.ORDER_STATUS_NEW
+            orders = running.gateway.exchange.accounts[1].client_order_ids
+            assert "first" in orders and "second" not in orders
+    finally:
+        await running.stop(None)
+    assert fresh_digest(sqlite_url(database)) == state_digest(running.gateway.exchange)
+
+
+async def test_a_full_disk_means_unavailable_then_recovery(tmp_path: Path):
+    """A file-size limit of 0 on the running server makes every journal write fail as a
+    full disk would (the server ignores SIGXFSZ, so the write returns EFBIG)."""
+    database = tmp_path / "journal.db"
+    url = sqlite_url(database)
+    server = ServerProcess(database, TRADEPIT_JOURNAL_BUSY_TIMEOUT_MS="100")
+    ledger = Ledger()
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        await run_load(server.address, ledger, seed=7, tag="f", accounts=2, duration=0.3)
+        acknowledged = ledger.acks
+
+        fresh = Ledger()
+        await open_accounts(server.address, 1, fresh, "full")  # with its cash untouched
+        [(account_id, key)] = fresh.keys.items()
+        ledger.keys[account_id] = key
+        resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (0, hard))  # the disk is full
+        async with Client(server.address, key) as client:
+
+            def submit(coid: str) -> asyncio.Future[order_pb2.OrderResponse]:
+                ledger.sent.add((account_id, coid))
+                return asyncio.ensure_future(
+                    client.submit("ACME", BUY, 1, 9_000, type=LIMIT, client_order_id=coid))
+
+            waiting = [submit("pending")]
+            refused = None
+            for attempt in range(500):  # accepted (and left waiting) until a commit fails
+                probe = submit(f"probe-{attempt}")
+                await asyncio.wait([probe], timeout=0.02)
+                if probe.done():
+                    refused = probe.exception()
+                    break
+                waiting.append(probe)
+            assert isinstance(refused, TradepitError), refused
+            assert refused.code == grpc.StatusCode.UNAVAILABLE
+            assert "cannot write its journal" in refused.message
+            await asyncio.sleep(0.3)
+            assert not any(w.done() for w in waiting)  # applied, not durable: no answer yet
+            with pytest.raises(TradepitError, match="UNAVAILABLE"):
+                await submit("while-full")
+
+            resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (hard, hard))  # space again
+            for answer in await asyncio.wait_for(asyncio.gather(*waiting), 15):
+                view = order_view(answer.order)
+                ledger.at_submit[(account_id, answer.order.client_order_id)] = view
+                ledger.saw((account_id, answer.order.client_order_id), view)
+            assert (await submit("after")).order.status == common_pb2.ORDER_STATUS_NEW
+        assert "journal commit failed" in server.output
+        assert "journal commits again" in server.output
+        await run_load(server.address, ledger, seed=8, tag="g", accounts=1, duration=0.2,
+                       kill=partial(server.send, signal.SIGKILL))
+        server.kill()
+        assert ledger.acks > acknowledged
+        digest, entries, exchange = check_against_journal(url, load_backend("rust"), ledger)
+        server = ServerProcess(database)
+        assert server.recovered() == (entries, "clean", digest)
+        await check_against_server(server.address, ledger, exchange)
+    finally:
+        server.kill()
+
