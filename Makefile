@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 BENCH_JSON := bench/results/book.json
 
-.PHONY: help install run test test-python test-rust soak bench lint proto clean
+.PHONY: help install postgres run test test-python test-rust soak bench lint proto clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -16,11 +16,16 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-install: | $(PY) ## create .venv, install dependencies, build the Rust extension (release)
+install: postgres | $(PY) ## create .venv, install dependencies, build the Rust extension (release)
 	$(PY) -m pip install --quiet "maturin>=1.16,<2"
 	$(PY) -m pip install --quiet -e clients/python
 	$(BIN)/maturin develop --release --extras dev,bench --quiet
 	@$(PY) -c "import tradepit._native" || { echo "the Rust extension did not build" >&2; exit 1; }
+
+postgres: ## install Debian's postgresql if missing: the durability tests run a private cluster
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql \
+		>/dev/null; }
 
 run: install ## start the exchange on 127.0.0.1:50051 (SQLite, market makers on)
 	$(PY) -m tradepit.server
@@ -36,7 +41,7 @@ test-python: ## the pytest suite; every book test runs on the Rust and the Pytho
 
 soak: install ## kill -9 the server 50 times under load; every acknowledged order must survive
 	TRADEPIT_SOAK_KILLS=50 $(PY) -m pytest -q -p no:cacheprovider \
-		tests/durability/test_crash.py -k kill_9
+		tests/durability/test_crash.py -k survives_kill_9
 
 bench: install ## full benchmarks: generate workloads, cargo bench, pytest-benchmark, write bench/RESULTS.md
 	$(PY) bench/workloads.py --out bench/data

@@ -3,7 +3,7 @@ fresh replays of a journal to compare a recovery with."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ from tradepit.journal.recovery import replay
 from tradepit.journal.store import Journal
 from tradepit.server.app import Running, start
 
+from .postgres import PostgresCluster, find_binaries
+
 ADMIN_TOKEN = "admin-secret"
 INSTRUMENTS = "ACME:1:1:10000,LOTS:5:10:2000"
 MAKER_FEE_BPS = 5
@@ -26,7 +28,8 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def durable_settings(database: Path, **overrides: Any) -> Settings:
+def durable_settings(database: Path | str, **overrides: Any) -> Settings:
+    """Settings with a journal at `database`: a SQLite file's path, or a URL."""
     values: dict[str, Any] = {
         "address": "127.0.0.1:0",
         "admin_token": ADMIN_TOKEN,
@@ -37,7 +40,7 @@ def durable_settings(database: Path, **overrides: Any) -> Settings:
         "rate_limit_per_second": 100_000,
         "rate_limit_burst": 100_000,
         "durability": "on",
-        "database_url": sqlite_url(database),
+        "database_url": database if isinstance(database, str) else sqlite_url(database),
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -69,6 +72,28 @@ def fresh_digest(url: str, backend: str = "rust") -> str:
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     return tmp_path / "journal.db"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One private cluster for the session; each test takes a new database in it."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL is not installed; `make install` installs Debian's package")
+    cluster = PostgresCluster(binaries)
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, database: Path) -> str:
+    """The same test on a SQLite file and on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return sqlite_url(database)
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
 
 
 @pytest.fixture(params=["rust", "python"])

@@ -21,12 +21,14 @@ RECOVERED = re.compile(r"recovered (\d+) journal entries in [\d.]+ s; audit (.*)
 class ServerProcess:
     """Start on construction; the output is collected by a thread so the pipe never fills."""
 
-    def __init__(self, database: Path, backend: str = "rust", **env: str) -> None:
+    def __init__(self, database: Path, backend: str = "rust", url: str = "", **env: str) -> None:
+        """`database`: a SQLite file (its directory is the working directory), unless a
+        `url` names another database."""
         self.lines: list[str] = []
         environment = {
             **os.environ, "PYTHONUNBUFFERED": "1", "TRADEPIT_BOOK": backend,
             "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN_TOKEN,
-            "TRADEPIT_DATABASE_URL": sqlite_url(database), "TRADEPIT_DURABILITY": "on",
+            "TRADEPIT_DATABASE_URL": url or sqlite_url(database), "TRADEPIT_DURABILITY": "on",
             "TRADEPIT_INSTRUMENTS": INSTRUMENTS, "TRADEPIT_STARTING_CASH": "1000000",
             "TRADEPIT_MAKER_FEE_BPS": str(MAKER_FEE_BPS),
             "TRADEPIT_TAKER_FEE_BPS": str(TAKER_FEE_BPS),

@@ -2,7 +2,8 @@
 order is there as acknowledged, nothing is half-applied, money is conserved, and the
 recovered state equals a fresh replay of the whole journal.
 
-`make test` kills 10 times; `make soak` 50 (TRADEPIT_SOAK_KILLS)."""
+`make test` kills 10 times with SQLite and 3 with PostgreSQL; `make soak` 50 with SQLite
+(TRADEPIT_SOAK_KILLS)."""
 
 from __future__ import annotations
 
@@ -17,21 +18,32 @@ from tradepit.book import load_backend
 
 from .conftest import sqlite_url
 from .load import Ledger, check_against_journal, check_against_server, run_load
+from .postgres import PostgresCluster
 from .process import ServerProcess
 
 KILLS = int(os.environ.get("TRADEPIT_SOAK_KILLS", "10"))
+PG_KILLS = 3
 
 
 async def test_acknowledged_work_survives_kill_9_at_random_moments(tmp_path: Path):
-    database = tmp_path / "journal.db"
-    url = sqlite_url(database)
+    await kill_9_cycles(tmp_path / "journal.db", "", KILLS)
+
+
+async def test_kill_9_with_a_postgresql_journal(tmp_path: Path, postgres: PostgresCluster):
+    await kill_9_cycles(tmp_path / "unused.db", postgres.new_database(), PG_KILLS)
+
+
+async def kill_9_cycles(database: Path, url: str, kills: int) -> None:
+    """Load, kill -9 at a random moment, check the journal, restart on the other book
+    backend and check the recovered server; `kills` times on one journal."""
     rng = random.Random(int(os.environ.get("TRADEPIT_SOAK_SEED", "5")))
     ledger = Ledger()
     backends = ("rust", "python")
-    server = ServerProcess(database, backends[0])
+    server = ServerProcess(database, backends[0], url)
+    url = url or sqlite_url(database)
     entries_before = 0
     try:
-        for kill in range(1, KILLS + 1):
+        for kill in range(1, kills + 1):
             await run_load(server.address, ledger, seed=rng.randrange(1 << 30), tag=f"k{kill}",
                            accounts=2, kill=partial(server.send, signal.SIGKILL),
                            duration=rng.uniform(0.2, 0.8))
@@ -43,11 +55,11 @@ async def test_acknowledged_work_survives_kill_9_at_random_moments(tmp_path: Pat
             entries_before = entries
 
             # restart on the other book backend: it must recover the very same state
-            server = ServerProcess(database, backends[kill % 2])
+            server = ServerProcess(database, backends[kill % 2], url)
             recovered, audit, server_digest = server.recovered()
             assert (recovered, audit, server_digest) == (entries, "clean", digest), server.output
             await check_against_server(server.address, ledger, exchange, f"k{kill}-")
-        assert ledger.acks > 100 * KILLS, ledger.acks
+        assert ledger.acks > 100 * kills, ledger.acks
     finally:
         server.kill()
 

@@ -27,6 +27,7 @@ from .load import (
     order_view,
     run_load,
 )
+from .postgres import PostgresCluster
 from .process import ServerProcess
 
 BUY, LIMIT = common_pb2.SIDE_BUY, common_pb2.ORDER_TYPE_LIMIT
@@ -132,3 +133,36 @@ async def test_a_full_disk_means_unavailable_then_recovery(tmp_path: Path):
     finally:
         server.kill()
 
+
+
+async def test_a_stopped_postgresql_server_means_unavailable_until_it_is_back(
+        postgres: PostgresCluster):
+    url = postgres.new_database()
+    running = await start(durable_settings(url))
+    journal = running.gateway.journal
+    assert journal is not None
+    stopped = False
+    try:
+        async with Client(running.address) as client:
+            await client.create_account("waiting")
+            await asyncio.to_thread(postgres.stop)
+            stopped = True
+            first = asyncio.ensure_future(client.submit("ACME", BUY, 1, 9_000, type=LIMIT,
+                                                        client_order_id="first"))
+            await until(lambda: journal.failing is not None)
+            with pytest.raises(TradepitError) as refused:
+                await client.submit("ACME", BUY, 1, 9_001, type=LIMIT, client_order_id="second")
+            assert refused.value.code == grpc.StatusCode.UNAVAILABLE
+            assert not first.done()
+            await asyncio.to_thread(postgres.start)
+            stopped = False
+            answer = await asyncio.wait_for(first, 20)
+            assert answer.order.status == common_pb2.ORDER_STATUS_NEW
+            await until(lambda: journal.failing is None)
+            third = await client.submit("ACME", BUY, 1, 9_002, type=LIMIT)
+            assert third.order.status == common_pb2.ORDER_STATUS_NEW
+    finally:
+        if stopped:
+            postgres.start()
+        await running.stop(None)
+    assert fresh_digest(url) == state_digest(running.gateway.exchange)

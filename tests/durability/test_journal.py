@@ -4,14 +4,16 @@ an entry that does not check out."""
 from __future__ import annotations
 
 import logging
-import sqlite3
-from pathlib import Path
+from collections.abc import Iterator
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import delete, inspect, select, update
+from sqlalchemy.exc import IntegrityError
 from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument
+from tradepit.journal import schema
 from tradepit.journal.codec import encode
 from tradepit.journal.recovery import JournalCorrupted, recover
 from tradepit.journal.schema import metadata
@@ -28,8 +30,8 @@ def commands(count: int) -> list[object]:
 
 
 @pytest.fixture
-def journal(database: Path) -> Journal:
-    made = Journal(sqlite_url(database))
+def journal(database_url: str) -> Iterator[Journal]:
+    made = Journal(database_url)
     made.upgrade()
     yield made
     made.close()
@@ -43,11 +45,21 @@ def write(journal: Journal, count: int, batch: int = 10) -> list[object]:
     return made
 
 
-def test_sqlite_runs_in_wal_mode_with_full_synchronous_commits(journal):
+def test_sqlite_runs_in_wal_mode_with_full_synchronous_commits(database):
+    journal = Journal(sqlite_url(database))
     with journal.engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert raw.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    journal.close()
+
+
+def test_a_postgresql_url_uses_psycopg_3(database_url):
+    journal = Journal(database_url)
+    assert journal.engine.dialect.name == database_url.split(":")[0]
+    if journal.engine.dialect.name == "postgresql":
+        assert journal.engine.dialect.driver == "psycopg"
+    journal.close()
 
 
 def test_the_migrations_build_exactly_the_schema_the_code_uses(journal):
@@ -56,8 +68,7 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(journal):
         assert context.get_current_revision() == HEAD
         assert ScriptDirectory(str(MIGRATIONS)).get_current_head() == HEAD
         assert compare_metadata(context, metadata) == []
-        indexes = {i["name"] for i in
-                   journal.engine.dialect.get_indexes(connection, "journal")}
+        indexes = {i["name"] for i in inspect(connection).get_indexes("journal")}
     assert "ix_journal_arrived_ns" in indexes
 
 
@@ -80,7 +91,7 @@ def test_entries_read_back_in_order_across_chunks(journal, monkeypatch):
 def test_a_batch_is_all_or_nothing(journal):
     write(journal, 4)
     clash = [encode(5, CreateAccount("b", "k2", 9)), encode(4, CreateAccount("c", "k3", 9))]
-    with pytest.raises(Exception, match="UNIQUE"):
+    with pytest.raises(IntegrityError):
         journal.append(clash)
     assert journal.last_sequence() == 4
 
@@ -92,23 +103,35 @@ def test_a_retried_batch_skips_what_already_committed(journal):
     assert [e.sequence for e in journal.read()] == list(range(1, 9))
 
 
-def tamper(database: Path, sql: str) -> None:
-    with sqlite3.connect(database) as connection:
-        connection.execute(sql)
+def tamper(journal: Journal, sequence: int, change: str) -> None:
+    """Damage one stored entry the way a bad disk or a bad hand might."""
+    with journal.engine.begin() as connection:
+        row = connection.execute(select(schema.journal).where(
+            schema.journal.c.sequence == sequence)).one()
+        where = schema.journal.c.sequence == sequence
+        if change == "delete":
+            connection.execute(delete(schema.journal).where(where))
+        elif change == "cut":
+            connection.execute(update(schema.journal).where(where)
+                               .values(payload=row.payload[:-3]))
+        elif change == "digit":
+            connection.execute(update(schema.journal).where(where)
+                               .values(payload=row.payload.replace(b"11", b"12")))
+        elif change == "checksum":
+            connection.execute(update(schema.journal).where(where)
+                               .values(checksum=row.checksum + 1))
 
 
-@pytest.mark.parametrize(("sql", "bad", "reason"), [
-    ("UPDATE journal SET payload = substr(payload, 1, length(payload) - 3) "
-     "WHERE sequence = 18", 18, "checksum"),                        # a cut-short entry
-    ("UPDATE journal SET checksum = checksum + 1 WHERE sequence = 20", 20, "checksum"),
-    ("UPDATE journal SET payload = CAST(replace(CAST(payload AS TEXT), '11', '12') AS BLOB) "
-     "WHERE sequence = 11", 11, "checksum"),                        # a changed amount
-    ("DELETE FROM journal WHERE sequence = 15", 15, "missing"),     # a hole
+@pytest.mark.parametrize(("change", "bad", "reason"), [
+    ("cut", 18, "checksum"),        # an entry cut short
+    ("checksum", 20, "checksum"),   # the last one
+    ("digit", 11, "checksum"),      # one digit changed
+    ("delete", 15, "missing"),      # a hole
 ])
 def test_a_bad_entry_is_reported_and_neither_it_nor_anything_after_is_applied(
-        journal, database, caplog, sql, bad, reason):
+        journal, caplog, change, bad, reason):
     write(journal, 20)
-    tamper(database, sql)
+    tamper(journal, bad, change)
     applied: list[object] = []
     with caplog.at_level(logging.ERROR), pytest.raises(JournalCorrupted) as raised:
         recover(journal, applied.append)
@@ -120,17 +143,18 @@ def test_a_bad_entry_is_reported_and_neither_it_nor_anything_after_is_applied(
     assert journal.last_sequence() >= bad - 1  # refusing to start changed nothing
 
 
-def test_quarantine_sets_the_bad_tail_aside_and_keeps_the_good_prefix(journal, database):
+def test_quarantine_sets_the_bad_tail_aside_and_keeps_the_good_prefix(journal):
     write(journal, 20)
-    tamper(database, "UPDATE journal SET checksum = 0 WHERE sequence = 17")
+    tamper(journal, 17, "checksum")
     applied: list[object] = []
     recovered = recover(journal, applied.append, on_corruption="quarantine")
     assert (recovered.entries, recovered.quarantined) == (16, 4)
     assert "journal entry 17" in (recovered.problem or "")
     assert journal.last_sequence() == 16
-    with sqlite3.connect(database) as connection:
-        rows = connection.execute(
-            "SELECT sequence, reason FROM journal_quarantine ORDER BY sequence").fetchall()
+    with journal.engine.connect() as connection:
+        quarantine = schema.journal_quarantine
+        rows = connection.execute(select(quarantine.c.sequence, quarantine.c.reason)
+                                  .order_by(quarantine.c.sequence)).all()
     assert [r[0] for r in rows] == [17, 18, 19, 20]
     assert "checksum" in rows[0][1]
     # the journal is whole again: the next start replays it without complaint

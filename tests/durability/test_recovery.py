@@ -10,21 +10,25 @@ import pytest
 from tradepit.book import load_backend
 from tradepit.exchange.digest import state_digest
 from tradepit.journal.recovery import JournalCorrupted
+from tradepit.journal.store import Journal
 from tradepit.server.app import start
 
 from .conftest import durable_settings, fresh_digest, sqlite_url
 from .load import Ledger, check_against_journal, check_against_server, run_load
 
 
-def kinds(database: Path) -> list[str]:
-    with contextlib.closing(sqlite3.connect(database)) as connection:
-        return [row[0] for row in connection.execute("SELECT kind FROM journal ORDER BY 1")]
+def kinds(url: str) -> list[str]:
+    journal = Journal(url)
+    try:
+        return [entry.kind for entry in journal.read()]
+    finally:
+        journal.close()
 
 
-async def test_a_restart_recovers_the_state_a_fresh_replay_gives(database: Path,
+async def test_a_restart_recovers_the_state_a_fresh_replay_gives(database_url: str,
                                                                  book_backend: str):
     other = "python" if book_backend == "rust" else "rust"
-    running = await start(durable_settings(database),
+    running = await start(durable_settings(database_url),
                           book_factory=load_backend(book_backend).Book)
     assert running.recovered is not None and running.recovered.entries == 0
     ledger = Ledger()
@@ -34,27 +38,27 @@ async def test_a_restart_recovers_the_state_a_fresh_replay_gives(database: Path,
         await running.stop(None)
     before = state_digest(running.gateway.exchange)
     assert running.gateway.exchange.audit() == []
-    entries = len(kinds(database))
-    assert kinds(database).count("CreateInstrument") == 2
+    entries = len(kinds(database_url))
+    assert kinds(database_url).count("CreateInstrument") == 2
 
     # both book backends replay the same journal to the same state
-    assert fresh_digest(sqlite_url(database), "rust") == before
-    assert fresh_digest(sqlite_url(database), "python") == before
+    assert fresh_digest(database_url, "rust") == before
+    assert fresh_digest(database_url, "python") == before
 
-    running = await start(durable_settings(database), book_factory=load_backend(other).Book)
+    running = await start(durable_settings(database_url),
+                          book_factory=load_backend(other).Book)
     try:
         assert running.recovered is not None
         assert (running.recovered.entries, running.recovered.problem) == (entries, None)
         assert state_digest(running.gateway.exchange) == before
-        _, _, exchange = check_against_journal(sqlite_url(database), load_backend(other),
-                                               ledger)
+        _, _, exchange = check_against_journal(database_url, load_backend(other), ledger)
         await check_against_server(running.address, ledger, exchange)
         await run_load(running.address, ledger, seed=4, tag="s", accounts=1, duration=0.2)
     finally:
         await running.stop(None)
     # the instruments were listed once, on the first start only
-    assert kinds(database).count("CreateInstrument") == 2
-    assert fresh_digest(sqlite_url(database)) == state_digest(running.gateway.exchange)
+    assert kinds(database_url).count("CreateInstrument") == 2
+    assert fresh_digest(database_url) == state_digest(running.gateway.exchange)
 
 
 async def test_pending_commands_are_committed_by_stop(database: Path):
