@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     # The journal: "on" commits every accepted command before acknowledging it; "off"
     # keeps state in memory only (benchmarks, tests that need no database).
     durability: Literal["on", "off"] = "on"
-    journal_flush_ms: float = 2.0  # commit when the oldest pending command waited this long,
-    journal_batch_size: int = 1_000  # or when this many are pending, whichever comes first
+    journal_flush_ms: float = 2.0  # start a commit at most this often (at once when idle),
+    journal_batch_size: int = 1_000  # or as soon as this many commands are pending
     journal_max_pending: int = 100_000  # beyond this, new commands get UNAVAILABLE
     journal_busy_timeout_ms: int = 1_000  # how long a commit waits on a locked SQLite file
     # A journal entry that fails its check at recovery: "refuse" to start, or "quarantine"

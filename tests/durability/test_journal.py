@@ -14,7 +14,7 @@ from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument
 from tradepit.journal import schema
-from tradepit.journal.codec import encode
+from tradepit.journal.codec import Entry, encode
 from tradepit.journal.recovery import JournalCorrupted, recover
 from tradepit.journal.schema import metadata
 from tradepit.journal.store import HEAD, MIGRATIONS, Journal
@@ -70,6 +70,15 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(journal):
         assert compare_metadata(context, metadata) == []
         indexes = {i["name"] for i in inspect(connection).get_indexes("journal")}
     assert "ix_journal_arrived_ns" in indexes
+
+
+def test_entries_are_stored_column_for_field():
+    assert Entry._fields == tuple(c.name for c in schema.journal.columns)
+
+
+def test_a_batch_larger_than_one_insert_statement_is_written_whole(journal):
+    write(journal, 1_234, batch=1_234)
+    assert [e.sequence for e in journal.read()] == list(range(1, 1_235))
 
 
 def test_upgrading_twice_changes_nothing(journal):

@@ -2,10 +2,10 @@
 
 The gateway applies a command to the in-memory exchange at once and appends it here
 with what it produced (execution reports, market events). A background task writes
-everything pending in one transaction when the oldest entry has waited `flush_ms`, or
-sooner when `batch_size` entries are waiting, in a thread so the event loop keeps
-serving. Only then are the batch's effects released, in order, and the callers that
-wait on it acknowledged.
+everything pending in one transaction, in a thread so the event loop keeps serving:
+commits start at most every `flush_ms` (at once when the journal was idle that long),
+or sooner when `batch_size` entries are waiting. Only then are the batch's effects
+released, in order, and the callers that wait on it acknowledged.
 
 If a commit fails, the batch is retried with backoff until it succeeds, and meanwhile
 new commands are refused (`UNAVAILABLE`): what is in memory but not yet durable is
@@ -24,7 +24,7 @@ from typing import NamedTuple
 from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
-from tradepit.journal.codec import encode
+from tradepit.journal.codec import Entry, encode
 from tradepit.journal.store import Journal
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,7 @@ Release = Callable[[], None]
 
 
 class _Item(NamedTuple):
-    sequence: int  # 0 with no command: only an effect to release in order
-    command: Command | None
+    entry: Entry | None  # None: only an effect to release in order
     release: Release | None
 
 
@@ -54,7 +53,7 @@ class GroupCommit:
         self.flush_s = flush_ms / 1000
         self._max_pending = max_pending
         self._pending: list[_Item] = []
-        self._first_at = 0.0
+        self._last_start = -float("inf")  # when the last commit started (loop time)
         self._closing: str | None = None
         self._give_up_at = float("inf")
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
@@ -83,14 +82,15 @@ class GroupCommit:
     def append(self, command: Command | None, release: Release | None) -> asyncio.Future[None]:
         """Queue an applied command (or only an effect) for the next commit; return the
         future that completes once it is durable and its effects are released."""
-        sequence = 0
+        entry = None
         if command is not None:
-            sequence = self.next_sequence
+            # Encoded here, on the loop: the commit thread then runs almost no Python, and
+            # does not contend with the loop for the GIL.
+            entry = encode(self.next_sequence, command)
             self.next_sequence += 1
         pending = self._pending
-        pending.append(_Item(sequence, command, release))
+        pending.append(_Item(entry, release))
         if len(pending) == 1:
-            self._first_at = asyncio.get_running_loop().time()
             self._ready.set()
         elif len(pending) >= self.batch_size:
             self._full.set()
@@ -124,7 +124,7 @@ class GroupCommit:
             self._full.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        lost = sum(1 for item in self._pending if item.command is not None)
+        lost = sum(1 for item in self._pending if item.entry is not None)
         self._executor.shutdown(wait=True)
         await asyncio.to_thread(self.journal.close)
         return lost
@@ -140,11 +140,12 @@ class GroupCommit:
                 self._ready.clear()
                 await self._ready.wait()  # set by the first append, or by close()
                 continue
-            wait = self._first_at + self.flush_s - loop.time()
+            wait = self._last_start + self.flush_s - loop.time()
             if wait > 0 and len(self._pending) < self.batch_size and self._closing is None:
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), wait)
+            self._last_start = loop.time()
             batch, self._pending = self._pending, []
             in_flight = self._in_flight = self._covered
             self._covered = loop.create_future()
@@ -161,32 +162,33 @@ class GroupCommit:
                     try:
                         item.release()
                     except Exception:
-                        log.exception("releasing the effects of journal entry %d failed",
-                                      item.sequence)
+                        log.exception("releasing the effects of %s failed",
+                                      item.entry or "a refusal")
             self._in_flight = None
             in_flight.set_result(None)
 
     async def _commit(self, batch: list[_Item]) -> bool:
         """Write the batch's commands, retrying until it works; False if closing gave up."""
-        commands = [(item.sequence, c) for item in batch if (c := item.command) is not None]
-        if not commands:
+        entries = [item.entry for item in batch if item.entry is not None]
+        if not entries:
             return True
         loop = asyncio.get_running_loop()
         retrying = False
         delay = RETRY_FIRST_S
         while True:
             try:
-                await loop.run_in_executor(self._executor, self._write, commands, retrying)
+                await loop.run_in_executor(self._executor, self.journal.append, entries,
+                                           retrying)
                 break
             except Exception as error:
                 reason = str(error).splitlines()[0]  # without the statement and its rows
                 if self.failing is None:
                     log.error("journal commit failed; refusing new commands and retrying "
-                              "%d pending: %s", len(commands), reason)
+                              "%d pending: %s", len(entries), reason)
                 self.failing = reason
                 if loop.time() + delay > self._give_up_at:
                     log.error("gave up committing %d journal entries at shutdown; they were "
-                              "never acknowledged", len(commands))
+                              "never acknowledged", len(entries))
                     return False
                 retrying = True
                 await asyncio.sleep(delay)
@@ -194,11 +196,7 @@ class GroupCommit:
         if self.failing is not None:
             log.warning("journal commits again; accepting commands")
             self.failing = None
-        self.committed_sequence = commands[-1][0]
+        self.committed_sequence = entries[-1].sequence
         self.batches += 1
-        self.entries += len(commands)
+        self.entries += len(entries)
         return True
-
-    def _write(self, commands: list[tuple[int, Command]], retrying: bool) -> None:
-        entries = [encode(sequence, command) for sequence, command in commands]
-        self.journal.append(entries, retrying=retrying)

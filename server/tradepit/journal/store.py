@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "alembic"
 HEAD = "0001"  # the newest migration; a test checks it against alembic/versions
 READ_CHUNK = 10_000
+ROWS_PER_INSERT = 500  # 2,500 parameters: within SQLite's and PostgreSQL's limits
 
 
 def make_engine(url: str, busy_timeout_ms: int = 1_000) -> Engine:
@@ -63,6 +64,9 @@ class Journal:
     def __init__(self, url: str, busy_timeout_ms: int = 1_000) -> None:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms)
+        marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._row = f"({', '.join([marker] * len(journal.columns))})"
+        self._inserts: dict[int, str] = {}
 
     def revision(self) -> str | None:
         """The schema's migration, or None for an empty database."""
@@ -95,11 +99,23 @@ class Journal:
                 if retrying and entries:
                     last = connection.scalar(select(func.max(journal.c.sequence))) or 0
                     entries = [e for e in entries if e.sequence > last]
-                if entries:
-                    connection.execute(insert(journal), [e._asdict() for e in entries])
+                for start in range(0, len(entries), ROWS_PER_INSERT):
+                    chunk = entries[start:start + ROWS_PER_INSERT]
+                    connection.exec_driver_sql(self._insert_rows(len(chunk)),
+                                               tuple(v for entry in chunk for v in entry))
         except Exception:
             self.engine.dispose()  # a failed connection is not reused
             raise
+
+    def _insert_rows(self, count: int) -> str:
+        """One INSERT of `count` rows: one statement step per chunk, where executemany
+        would step (and hand the GIL to the event loop and back) once per row."""
+        statement = self._inserts.get(count)
+        if statement is None:
+            columns = ", ".join(c.name for c in journal.columns)
+            statement = self._inserts[count] = (
+                f"INSERT INTO journal ({columns}) VALUES {', '.join([self._row] * count)}")
+        return statement
 
     def last_sequence(self) -> int:
         with self.engine.connect() as connection:
