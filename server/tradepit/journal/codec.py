@@ -53,13 +53,16 @@ class Entry(NamedTuple):
     checksum: int
 
 
-def _plain(value: Any) -> Any:
-    return dict(zip(value._fields, value, strict=True)) if hasattr(value, "_fields") else value
+_to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def encode_payload(command: Command) -> bytes:
-    fields = {name: _plain(value) for name, value in zip(command._fields, command, strict=True)}
-    return json.dumps(fields, separators=(",", ":"), allow_nan=False).encode()
+    fields = command._asdict()
+    for name in NESTED:
+        nested = fields.get(name)
+        if nested is not None:
+            fields[name] = nested._asdict()
+    return _to_json(fields).encode()
 
 
 def checksum(sequence: int, arrived_ns: int, kind: str, payload: bytes) -> int:
