@@ -180,6 +180,7 @@ async def _run(orders: int, subscriber_counts: tuple[int, ...], servers: tuple[s
     tradepit_env = {
         **env, "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN,
         "TRADEPIT_DURABILITY": "off", "TRADEPIT_STREAM_QUEUE_SIZE": "10000000",
+        "TRADEPIT_MAKERS_ENABLED": "false",  # only the benchmark's orders reach the feeds
         "TRADEPIT_RATE_LIMIT_PER_SECOND": "100000000", "TRADEPIT_RATE_LIMIT_BURST": "100000000",
     }
     results: dict[str, list[Result]] = {name: [] for name in servers}

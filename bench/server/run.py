@@ -95,6 +95,7 @@ def run(count: int, latency_count: int, profile: str | None) -> dict[str, list[R
     tradepit_env = {
         **env, "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN,
         "TRADEPIT_DURABILITY": "off",
+        "TRADEPIT_MAKERS_ENABLED": "false",  # measure the clients' orders alone
         "TRADEPIT_RATE_LIMIT_PER_SECOND": "100000000", "TRADEPIT_RATE_LIMIT_BURST": "100000000",
         "TRADEPIT_MAX_MESSAGE_BYTES": str(16 << 20), "TRADEPIT_STREAM_QUEUE_SIZE": "10000000",
     }

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     # Updates buffered per market-data stream: beyond it L1/L2 conflate, and a stream
     # whose trades or L3 still do not fit is closed (RESOURCE_EXHAUSTED).
     market_data_queue_size: int = 2_000
+    # Built-in market makers (tradepit.simulation), on unless TRADEPIT_MAKERS_ENABLED=false.
+    makers_enabled: bool = True
+    # Per-instrument overrides, `SYMBOL:key=value,...` joined by `;`, e.g.
+    # `ACME:spread=4,size=10,levels=3,refresh_ms=500`; the keys are in simulation/params.py.
+    makers: str = ""
+    seed: int | None = None  # the fair values' random seed; none: a random one, logged
+    fair_value_csv: str = ""  # replay `symbol,time,price` rows instead of the random walk
 
     def instrument_specs(self) -> list[InstrumentSpec]:
         return parse_instruments(self.instruments)

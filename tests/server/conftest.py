@@ -27,6 +27,7 @@ def settings(**overrides: Any) -> Settings:
         "address": "127.0.0.1:0",
         "admin_token": ADMIN_TOKEN,
         "durability": "off",  # no database; tests/durability runs the journal
+        "makers_enabled": False,  # a quiet market; tests/simulation runs the makers
         "instruments": "ACME:1:1:10000,LOTS:5:10:2000",
         "starting_cash": STARTING_CASH,
         "maker_fee_bps": 5,

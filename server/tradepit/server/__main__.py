@@ -16,6 +16,12 @@ from tradepit.server.app import Running, start
 def banner(running: Running) -> str:
     address = running.address
     symbols = ", ".join(sorted(running.gateway.exchange.instruments))
+    if running.makers is not None:
+        makers = (f"Market makers are on (seed {running.makers.seed}): two-sided quotes around "
+                  "a moving fair value.\n  Turn them off with TRADEPIT_MAKERS_ENABLED=false; "
+                  "TRADEPIT_SEED replays the same fair values.")
+    else:
+        makers = "Market makers are off (TRADEPIT_MAKERS_ENABLED=true turns them on)."
     return f"""
 Tradepit is open on {address}  (book backend: {BACKEND}; instruments: {symbols})
 
@@ -24,6 +30,8 @@ Tradepit is open on {address}  (book backend: {BACKEND}; instruments: {symbols})
   Open an account (the reply holds your API key):
     grpcurl -plaintext -d '{{"name": "me"}}' {address} tradepit.v1.AccountService/CreateAccount
   Then send it with every call:  -H 'authorization: Bearer <api key>'
+
+  {makers}
 
   Admin token: {running.admin_token}   (set TRADEPIT_ADMIN_TOKEN to choose it)
   Ctrl-C stops the server.

@@ -38,6 +38,7 @@ from tradepit.server.interceptors import AuthInterceptor, RejectInterceptor
 from tradepit.server.marketdata_service import MarketDataService, add_to_server
 from tradepit.server.order_service import OrderService
 from tradepit.server.ratelimit import RateLimiter
+from tradepit.simulation.runner import MakerRunner, start_makers
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,12 @@ class Running:
     admin_token: str
     settings: Settings
     recovered: Recovered | None = None  # what the journal held at start; None: durability off
+    makers: MakerRunner | None = None  # None: TRADEPIT_MAKERS_ENABLED=false
 
     async def stop(self, grace: float | None) -> None:
         """Stop serving (in-flight calls get `grace` s), then commit what is pending."""
+        if self.makers is not None:
+            await self.makers.stop()
         await self.server.stop(grace)
         if self.gateway.journal is not None:
             lost = await self.gateway.journal.close()
@@ -163,5 +167,6 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     if port == 0:
         raise OSError(f"cannot listen on {settings.address}")
     await server.start()
+    makers = await start_makers(gateway, settings) if settings.makers_enabled else None
     log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
-    return Running(server, port, gateway, admin_token, settings, recovered)
+    return Running(server, port, gateway, admin_token, settings, recovered, makers)
