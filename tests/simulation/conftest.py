@@ -61,8 +61,8 @@ class Market:
         self.gateway.apply(lambda now: AdjustBalance(account_id, cash, BalanceChange.DEPOSIT,
                                                      now))
         for symbol, quantity in (shares or {}).items():
-            self.gateway.apply(lambda now: AdjustBalance(
-                account_id, quantity, BalanceChange.DEPOSIT, now, symbol))
+            self.gateway.apply(lambda now, s=symbol, q=quantity: AdjustBalance(
+                account_id, q, BalanceChange.DEPOSIT, now, s))
         self.clients.append(account_id)
         return account_id
 

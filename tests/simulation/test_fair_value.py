@@ -3,6 +3,8 @@ the per-instrument overrides."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from tradepit.config import InstrumentSpec
 from tradepit.simulation.fair_value import (
@@ -39,7 +41,7 @@ def test_prices_stay_on_the_tick_grid_and_positive() -> None:
 def test_jumps_move_the_price_without_volatility() -> None:
     jumps_only = WalkParams(volatility=0.0, jump_rate=60.0, jump_size=0.05)
     prices = path(3, tick=1, steps=600, params=jumps_only)
-    moves = sum(a != b for a, b in zip(prices, prices[1:], strict=False))
+    moves = sum(a != b for a, b in pairwise(prices))
     assert 100 < moves < 600  # about one a minute, and not every step
     calm = path(3, tick=1, steps=600, params=WalkParams(volatility=0.0, jump_rate=0.0))
     assert set(calm) == {2_000}
