@@ -40,6 +40,7 @@ def durable_settings(database: Path | str, **overrides: Any) -> Settings:
         "rate_limit_per_second": 100_000,
         "rate_limit_burst": 100_000,
         "durability": "on",
+        "makers_enabled": False,  # only the test's own commands reach the journal
         "database_url": database if isinstance(database, str) else sqlite_url(database),
         **overrides,
     }

@@ -33,6 +33,7 @@ class ServerProcess:
             "TRADEPIT_MAKER_FEE_BPS": str(MAKER_FEE_BPS),
             "TRADEPIT_TAKER_FEE_BPS": str(TAKER_FEE_BPS),
             "TRADEPIT_RATE_LIMIT_PER_SECOND": "1000000", "TRADEPIT_RATE_LIMIT_BURST": "1000000",
+            "TRADEPIT_MAKERS_ENABLED": "false",  # only the load's orders: its ledger is exact
             **env,
         }
         self.process = subprocess.Popen(
