@@ -50,6 +50,7 @@ bench: install ## full benchmarks: generate workloads, cargo bench, pytest-bench
 	$(PY) bench/report.py
 	$(PY) -m bench.server.run --orders 20000 --latency-orders 3000 --record
 	$(PY) -m bench.marketdata.run --record
+	$(PY) -m bench.durability.run --record
 
 lint: install ## ruff, mypy, cargo clippy -D warnings, cargo fmt --check
 	$(BIN)/ruff check server tests bench clients

@@ -1,0 +1,360 @@
+"""What durability costs: throughput and latency with the journal on and off, and recovery.
+
+    python -m bench.durability.run [--orders N] [--latency-orders N] [--events N] [--record]
+
+In one run: Tradepit as its own process with `TRADEPIT_DURABILITY=off`, then `on` (a
+SQLite file in a temporary directory, WAL + synchronous=FULL, the default flush
+settings), each driven by the scenarios of bench/server/load.py; every order counts only
+once acknowledged. Then a journal of `--events` accepted commands is built in-process
+(bench/durability/journal_build.py) and a server is started on it: recovery is the time
+the server itself logs for replaying it. Writes bench/results/durability.json and, with
+`--record`, the `durability` section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import uvloop
+from tradepit.config import Settings
+from tradepit.exchange.digest import state_digest
+
+from bench.durability.journal_build import build
+from bench.report import machine, write_section
+from bench.server.load import Result, stream_throughput, unary_latency, unary_throughput
+from bench.server.run import ADMIN, funded_key
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results"
+MODES = ("off", "on")
+INSTRUMENTS = "ACME:1:1:10000"
+OPEN = re.compile(r"Tradepit is open on [\d.]+:(\d+)")
+RECOVERED = re.compile(r"recovered (\d+) journal entries in ([\d.]+) s; audit (.*); "
+                       r"state digest ([0-9a-f]+)")
+THROUGHPUT_TARGET = 0.70  # durability on >= 70% of off
+RECOVERY_TARGET_S = 10.0  # with a snapshot, from 1M events
+
+
+class Server:
+    """`python -m tradepit.server` in a temporary working directory (no stray .env); the
+    output is read by a thread so the pipe never fills, and kept for the recovery line."""
+
+    def __init__(self, workdir: Path, **env: str) -> None:
+        environment = {
+            **os.environ, "PYTHONUNBUFFERED": "1", "TRADEPIT_ADDRESS": "127.0.0.1:0",
+            "TRADEPIT_ADMIN_TOKEN": ADMIN, "TRADEPIT_INSTRUMENTS": INSTRUMENTS,
+            "TRADEPIT_RATE_LIMIT_PER_SECOND": "100000000",
+            "TRADEPIT_RATE_LIMIT_BURST": "100000000",
+            "TRADEPIT_MAX_MESSAGE_BYTES": str(16 << 20),
+            "TRADEPIT_STREAM_QUEUE_SIZE": "10000000", **env,
+        }
+        self.lines: list[str] = []
+        self.port = 0
+        self._opened = threading.Event()
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen([sys.executable, "-m", "tradepit.server"],
+                                        env=environment, cwd=workdir, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self.open_seconds = 0.0  # from the process start to the listening banner
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._opened.wait(600) or not self.port:
+            self.stop()
+            raise RuntimeError("the server did not start:\n" + "".join(self.lines))
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            match = OPEN.search(line)
+            if match:
+                self.open_seconds = time.perf_counter() - self.started
+                self.port = int(match.group(1))
+                self._opened.set()
+        self._opened.set()
+
+    def recovered(self) -> tuple[int, float, str, str]:
+        """(entries, seconds, audit, state digest) as the server logged them."""
+        for line in self.lines:
+            match = RECOVERED.search(line)
+            if match:
+                return (int(match.group(1)), float(match.group(2)), match.group(3),
+                        match.group(4))
+        raise RuntimeError("no recovery line in:\n" + "".join(self.lines))
+
+    def stop(self) -> None:
+        """SIGTERM: the server drains and commits what is pending, then exits."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def server(workdir: Path, **env: str) -> Iterator[Server]:
+    running = Server(workdir, **env)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def scenarios(port: int, orders: int, latency_orders: int, start: int) -> list[Result]:
+    """Throughput over the order stream and unary calls, then latency at concurrency 1.
+    Client order ids start at `start`, so rounds on one journal never collide."""
+    key = await funded_key(port)
+    metadata = (("authorization", f"Bearer {key}"),)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        await unary_throughput(channel, metadata, min(orders, 500), start=start)  # warm-up
+        start += 1_000
+        return [
+            await stream_throughput(channel, metadata, orders * 5, 100, start=start),
+            await unary_throughput(channel, metadata, orders, start=start + orders * 5),
+            await unary_latency(channel, metadata, latency_orders, start=start + orders * 6),
+        ]
+
+
+def throughput(orders: int, latency_orders: int, rounds: int,
+               workdir: Path) -> dict[str, list[list[Result]]]:
+    """Off and on alternately, `rounds` times each: a slow moment of the machine then hits
+    both modes rather than one."""
+    results: dict[str, list[list[Result]]] = {mode: [] for mode in MODES}
+    for round_number in range(rounds):
+        for mode in MODES:
+            database = workdir / f"throughput-{round_number}.db"
+            with server(workdir, TRADEPIT_DURABILITY=mode,
+                        TRADEPIT_DATABASE_URL=f"sqlite:///{database}") as running:
+                rows = uvloop.run(scenarios(running.port, orders, latency_orders, 0))
+            for row in rows:
+                if row.rejected:
+                    raise RuntimeError(f"durability {mode}, {row.scenario}: "
+                                       f"{row.rejected} orders refused")
+            results[mode].append(rows)
+    return results
+
+
+@dataclass(frozen=True)
+class Recovery:
+    events: int
+    submits: int
+    cancels: int
+    trades: int
+    resting: int
+    build_seconds: float
+    database_mb: float
+    recovered: int
+    seconds: float  # the server's own figure for replaying the journal
+    open_seconds: float  # process start to listening: imports, migrations check, replay
+    digest_matches: bool
+    audit: str
+
+    @property
+    def events_per_second(self) -> float:
+        return self.recovered / self.seconds
+
+
+def recovery(events: int, workdir: Path) -> Recovery:
+    """Build a journal of `events` commands, then time a server's start on it."""
+    database = workdir / "recovery.db"
+    url = f"sqlite:///{database}"
+    built = build(Settings(_env_file=None, database_url=url,  # type: ignore[call-arg]
+                           instruments=INSTRUMENTS), events)
+    expected = state_digest(built.exchange)
+    facts = (built.events, built.submits, built.cancels, built.trades, built.resting,
+             built.seconds)
+    del built
+    gc.collect()  # the builder's state is not held while the server replays
+    size = sum(p.stat().st_size for p in workdir.glob("recovery.db*")) / 1e6
+    with server(workdir, TRADEPIT_DURABILITY="on", TRADEPIT_DATABASE_URL=url) as running:
+        recovered, seconds, audit, digest = running.recovered()
+        open_seconds = running.open_seconds
+    return Recovery(*facts, size, recovered, seconds, open_seconds, digest == expected, audit)
+
+
+def best(rounds: list[list[Result]]) -> dict[str, Result]:
+    """Per scenario, the round with the most orders/s (least disturbed by the machine)."""
+    chosen: dict[str, Result] = {}
+    for rows in rounds:
+        for row in rows:
+            if row.scenario not in chosen or (row.orders_per_second
+                                              > chosen[row.scenario].orders_per_second):
+                chosen[row.scenario] = row
+    return chosen
+
+
+def latency(rounds: list[list[Result]]) -> Result:
+    """The latency round with the lowest p50."""
+    rows = [row for r in rounds for row in r if row.scenario == "unary x1"]
+    return min(rows, key=lambda row: row.p50_us)
+
+
+COMMAND = (".venv/bin/python -m bench.durability.run --orders {orders} --latency-orders "
+           "{latency} --events {events} --rounds {rounds}")
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The RESULTS.md section."""
+    host = summary["machine"]
+    off, on = summary["throughput"]["off"], summary["throughput"]["on"]
+    rec = summary["recovery"]
+    lines = [
+        "## Durability: the journal on and off, and recovery\n",
+        f"Run on {summary['date']}; {host['nproc']} CPUs ({host['cpu']}), Python "
+        f"{host['python']}. Command:\n",
+        f"```sh\n{COMMAND.format(**summary['arguments'])}\n```\n",
+        "Tradepit runs as its own process on 127.0.0.1, once with `TRADEPIT_DURABILITY=off` "
+        "(memory only) and once with `on`: a SQLite file in a temporary directory, WAL and "
+        "`synchronous=FULL`, the default group commit (a commit at most every "
+        f"{summary['flush_ms']:g} ms, at once when idle, or every {summary['batch_size']:,} "
+        "commands). The same client drives the scenarios of `bench/server/load.py` at both, "
+        f"alternately, {summary['arguments']['rounds']} rounds; each figure is the best "
+        "round. An order counts only once its acknowledgement (NEW or REJECTED; there were "
+        "no rejections) has arrived, and with durability on an acknowledgement leaves only "
+        "after the commit that covers the order.\n",
+        "| scenario | orders | off orders/s | on orders/s | on / off | target | met? |",
+        "| --- | ---: | ---: | ---: | ---: | --- | :---: |",
+    ]
+    for name in ("stream 100/msg", "unary x16"):
+        ratio = on[name]["orders_per_second"] / off[name]["orders_per_second"]
+        lines.append(
+            f"| {name} | {on[name]['orders']:,} | {off[name]['orders_per_second']:,.0f} | "
+            f"{on[name]['orders_per_second']:,.0f} | {ratio:.0%} | on >= 70% of off | "
+            f"{'yes' if ratio >= THROUGHPUT_TARGET else '**no**'} |")
+    lat_off, lat_on = summary["latency"]["off"], summary["latency"]["on"]
+    us_off = 1e6 / off["stream 100/msg"]["orders_per_second"]
+    us_on = 1e6 / on["stream 100/msg"]["orders_per_second"]
+    lines += [
+        "",
+        f"Over the stream, an order takes {us_off:.1f} us end to end with the journal off "
+        f"and {us_on:.1f} us with it on: the journal adds {us_on - us_off:.1f} us per order. "
+        "The entry is encoded on the event loop and the commit thread's INSERTs share the "
+        "GIL and the CPUs with the order path; this benchmark does not break that down "
+        "further.",
+        "",
+        f"Acknowledgement latency, one order at a time (unary, concurrency 1, "
+        f"{lat_on['orders']:,} orders; the best round by p50):\n",
+        "| | durability off | durability on | on - off |",
+        "| --- | ---: | ---: | ---: |",
+        *(f"| {q} | {lat_off[k]:,.0f} us | {lat_on[k]:,.0f} us | "
+          f"{lat_on[k] - lat_off[k]:+,.0f} us |" for q, k in (("p50", "p50_us"),
+                                                             ("p99", "p99_us"))),
+        "",
+        "At concurrency 1 every order waits for its own commit (an fsync of the WAL), so "
+        "this latency is mostly the disk's; under load many orders share one commit and "
+        "throughput is what the journal costs.",
+        "",
+        "### Recovery\n",
+        f"A journal of {rec['events']:,} accepted commands ({rec['submits']:,} orders, "
+        f"{rec['cancels']:,} cancels, {rec['trades']:,} trades, {rec['resting']:,} orders "
+        f"resting at the end; {rec['database_mb']:,.0f} MB of SQLite) was written in "
+        f"{rec['build_seconds']:.0f} s straight through the journal's own API: each "
+        "command applied to an in-process exchange with the "
+        "server's limits and, if accepted, encoded with `journal.codec.encode` and written "
+        "with `Journal.append`, 20,000 entries per transaction "
+        "(`bench/durability/journal_build.py`; 8 funded accounts, one symbol, seeded). A "
+        "server was then started on that file; the time is the server's own "
+        "`recovered N journal entries in X s` (reading, checking each checksum, decoding "
+        "and applying every entry).\n",
+        "| recovery from | entries | seconds | entries/s | target | met? |",
+        "| --- | ---: | ---: | ---: | --- | :---: |",
+        f"| the whole journal, no snapshot | {rec['recovered']:,} | {rec['seconds']:.1f} | "
+        f"{rec['events_per_second']:,.0f} | (none) | |",
+        "| a snapshot + the journal tail | - | not available | - | <= 10 s | **no** |",
+        "",
+        f"From the process start to listening took {rec['open_seconds']:.1f} s (imports and "
+        "the schema check besides the replay). The recovered state digest "
+        f"{'equals' if rec['digest_matches'] else '**differs from**'} the builder's, and "
+        f"the audit after recovery was {rec['audit']}.",
+        "",
+        "Snapshots are not implemented yet: restoring one needs the books to load their "
+        "resting orders directly, an API the book does not have, so recovery always "
+        "replays the whole journal. The 10 s target applies to recovery with a snapshot and "
+        "cannot be measured; without one, recovery time grows with the journal "
+        f"(about {1e6 / rec['events_per_second']:.0f} us per entry here).",
+        "",
+        "Noise: this is a shared machine with few CPUs; the client, the server and the "
+        "journal's commit thread compete for them. Figures move by up to a third from run "
+        "to run; the unary x16 ratio straddled the 70% line across trial runs.",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def summarise(arguments: dict[str, int], results: dict[str, list[list[Result]]],
+              rec: Recovery) -> dict[str, Any]:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": machine(),
+        "arguments": arguments,
+        "flush_ms": settings.journal_flush_ms,
+        "batch_size": settings.journal_batch_size,
+        "throughput": {mode: {name: {**asdict(row), "orders_per_second": row.orders_per_second}
+                              for name, row in best(rounds).items()}
+                       for mode, rounds in results.items()},
+        "latency": {mode: asdict(latency(rounds)) for mode, rounds in results.items()},
+        "rounds": {mode: [[{**asdict(row), "orders_per_second": row.orders_per_second}
+                           for row in rows] for rows in rounds]
+                   for mode, rounds in results.items()},
+        "recovery": {**asdict(rec), "events_per_second": rec.events_per_second},
+    }
+
+
+def run(orders: int, latency_orders: int, events: int, rounds: int) -> dict[str, Any]:
+    arguments = {"orders": orders, "latency": latency_orders, "events": events,
+                 "rounds": rounds}
+    with tempfile.TemporaryDirectory(prefix="tradepit-durability-") as directory:
+        workdir = Path(directory)
+        results = throughput(orders, latency_orders, rounds, workdir)
+        rec = recovery(events, workdir)
+    return summarise(arguments, results, rec)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=10_000,
+                        help="unary x16 orders; the stream sends five times as many")
+    parser.add_argument("--latency-orders", type=int, default=2_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--out", default=str(RESULTS / "durability.json"))
+    parser.add_argument("--record", action="store_true",
+                        help="also rewrite the durability section of bench/RESULTS.md")
+    args = parser.parse_args()
+    summary = run(args.orders, args.latency_orders, args.events, args.rounds)
+    for mode in MODES:
+        for name, row in summary["throughput"][mode].items():
+            print(f"durability {mode:3} {name:15} {row['orders_per_second']:10,.0f} orders/s")
+        lat = summary["latency"][mode]
+        print(f"durability {mode:3} latency x1      p50 {lat['p50_us']:8,.0f} us  "
+              f"p99 {lat['p99_us']:8,.0f} us")
+    rec = summary["recovery"]
+    print(f"recovery: {rec['recovered']:,} entries in {rec['seconds']:.2f} s "
+          f"({rec['events_per_second']:,.0f}/s); built in {rec['build_seconds']:.1f} s; "
+          f"digest {'matches' if rec['digest_matches'] else 'DIFFERS'}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+    if args.record:
+        write_section(ROOT / "bench" / "RESULTS.md", markdown(summary), "durability")
+
+
+if __name__ == "__main__":
+    main()
