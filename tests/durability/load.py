@@ -107,6 +107,10 @@ class Trader:
                 try:
                     while not stop.is_set() and not follower.done():
                         await self.step(session)
+                    # Stopped, not killed: end the stream's requests and read its last
+                    # reports, so that everything sent is applied when run_load returns.
+                    await session._outgoing.put(None)
+                    await asyncio.wait([follower], timeout=10)
                 finally:
                     follower.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -171,7 +175,8 @@ class Trader:
 async def run_load(address: str, ledger: Ledger, seed: int, tag: str, accounts: int = 4,
                    kill: Any = None, duration: float = 0.5) -> None:
     """Open `accounts` more accounts, trade with all of them for `duration` seconds, then
-    call `kill()` while they are still trading (or just stop them)."""
+    call `kill()` while they are still trading, or stop them: then everything they sent
+    has been answered when this returns."""
     await open_accounts(address, accounts, ledger, tag)
     rng = random.Random(seed)
     stop = asyncio.Event()

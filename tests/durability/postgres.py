@@ -49,7 +49,10 @@ class PostgresCluster:
         self.start()
 
     def _run(self, program: str, *args: str) -> None:
-        subprocess.run([str(self.binaries / program), *args], check=True, user=self._run_as,
+        # Through runuser, not subprocess's `user=`: that makes Python fork() instead of
+        # vfork(), and gRPC's fork handlers can crash the child of a process serving gRPC.
+        prefix = ["runuser", "-u", self._run_as, "--"] if self._run_as else []
+        subprocess.run([*prefix, str(self.binaries / program), *args], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
 
     def start(self) -> None:
