@@ -166,3 +166,29 @@ async def test_a_stopped_postgresql_server_means_unavailable_until_it_is_back(
             postgres.start()
         await running.stop(None)
     assert fresh_digest(url) == state_digest(running.gateway.exchange)
+
+
+async def test_stopping_while_the_database_is_down_loses_only_what_was_never_answered(
+        database: Path):
+    running = await start(durable_settings(database, journal_busy_timeout_ms=50))
+    journal = running.gateway.journal
+    assert journal is not None
+    async with Client(running.address) as client:
+        await client.create_account("unlucky")
+        locker = sqlite3.connect(database, isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        waiting = asyncio.ensure_future(client.submit("ACME", BUY, 1, 9_000, type=LIMIT,
+                                                      client_order_id="never"))
+        await until(lambda: journal.failing is not None)
+        await running.server.stop(0.1)
+        assert await journal.close(timeout=0.3) == 1  # applied, never durable
+        with pytest.raises(TradepitError):
+            await waiting  # and never acknowledged
+        locker.execute("ROLLBACK")
+        locker.close()
+    running = await start(durable_settings(database))
+    try:
+        account = running.gateway.exchange.accounts[1]
+        assert account.name == "unlucky" and "never" not in account.client_order_ids
+    finally:
+        await running.stop(None)

@@ -63,6 +63,7 @@ class GroupCommit:
         self._ready = asyncio.Event()
         self._full = asyncio.Event()
         self._task = loop.create_task(self._run(), name="journal group commit")
+        self._task.add_done_callback(self._stopped)
 
     # -------------------------------------------------------------- the writer's side
 
@@ -130,6 +131,14 @@ class GroupCommit:
         return lost
 
     # ------------------------------------------------------------ the committer task
+
+    def _stopped(self, task: asyncio.Task[None]) -> None:
+        """If the committer dies of a bug, say so and refuse everything from then on:
+        nothing can become durable, so nothing may be accepted."""
+        if not task.cancelled() and task.exception() is not None:
+            log.critical("the journal's committer stopped; refusing every command",
+                         exc_info=task.exception())
+            self._closing = "the exchange's journal stopped; it must be restarted"
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
