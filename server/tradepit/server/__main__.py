@@ -58,6 +58,8 @@ def ignore_file_size_signal() -> None:
 def main() -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The journal logs its own migration; Alembic's plugin chatter only hides the banner.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     ignore_file_size_signal()
     uvloop.run(serve())
 
