@@ -19,13 +19,9 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import signal
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +32,7 @@ import uvloop
 from bench.marketdata import agents, workload
 from bench.marketdata.echo_server import PRODUCE
 from bench.report import machine, write_section
+from bench.server.run import server_process
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
@@ -70,29 +67,6 @@ class Result:
     @property
     def updates_per_second(self) -> float:
         return self.updates / self.seconds
-
-
-@contextmanager
-def server_process(command: list[str], env: dict[str, str],
-                   pattern: str) -> Iterator[tuple[int, int]]:
-    """Start a server, wait for the line naming its port; yield (port, pid); stop it."""
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, cwd=ROOT)
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            match = re.search(pattern, line)
-            if match:
-                break
-        else:
-            raise RuntimeError(f"server exited: {process.wait()}")
-        yield int(match.group(1)), process.pid
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def process_cpu(pid: int) -> float:

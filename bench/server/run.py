@@ -38,8 +38,11 @@ ADMIN = "bench-admin"
 
 
 @contextmanager
-def server_process(command: list[str], env: dict[str, str], pattern: str) -> Iterator[int]:
-    """Start a server, wait for the line that names its port, stop it afterwards."""
+def server_process(command: list[str], env: dict[str, str],
+                   pattern: str) -> Iterator[tuple[int, int]]:
+    """Start a server, wait for the line naming its port; yield (port, pid); stop it.
+
+    Shared by the gRPC benchmarks (server, market data)."""
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     try:
@@ -54,7 +57,7 @@ def server_process(command: list[str], env: dict[str, str], pattern: str) -> Ite
                 raise RuntimeError("server did not start")
         else:
             raise RuntimeError(f"server exited: {process.wait()}")
-        yield port
+        yield port, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -90,7 +93,7 @@ def run(count: int, latency_count: int, profile: str | None) -> dict[str, list[R
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     results: dict[str, list[Result]] = {}
     with server_process([sys.executable, "-m", "bench.server.echo_server"], env,
-                        r"PORT (\d+)") as port:
+                        r"PORT (\d+)") as (port, _):
         results["echo"] = uvloop.run(scenarios(port, (), count, latency_count))
     tradepit_env = {
         **env, "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN,
@@ -102,7 +105,8 @@ def run(count: int, latency_count: int, profile: str | None) -> dict[str, list[R
     command = [sys.executable, "-m", "tradepit.server"]
     if profile:
         command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "tradepit.server"]
-    with server_process(command, tradepit_env, r"Tradepit is open on [\d.]+:(\d+)") as port:
+    with server_process(command, tradepit_env,
+                        r"Tradepit is open on [\d.]+:(\d+)") as (port, _):
         key = uvloop.run(funded_key(port))
         metadata = (("authorization", f"Bearer {key}"),)
         results["tradepit"] = uvloop.run(scenarios(port, metadata, count, latency_count))
