@@ -2,6 +2,11 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Tests and benchmarks fork only to exec a child (a server, a subscriber process, pg_ctl).
+# gRPC's fork handlers are for children that keep using gRPC, and now and then they crash
+# a child forked while gRPC threads run; gRPC documents turning them off for fork+exec.
+export GRPC_ENABLE_FORK_SUPPORT := false
+
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
