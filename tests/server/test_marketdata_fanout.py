@@ -13,8 +13,8 @@ from pathlib import Path
 import grpc
 from durability.load import Ledger, run_load
 from durability.process import ServerProcess
-from tradepit_client import LocalBook
-from tradepit_client.v1 import marketdata_pb2, marketdata_pb2_grpc
+from tradepit_client import Client, LocalBook
+from tradepit_client.v1 import common_pb2, marketdata_pb2, marketdata_pb2_grpc
 
 FAST_READERS = 99
 DEPTH = 10
@@ -85,6 +85,14 @@ async def test_a_slow_reader_among_100_is_conflated_memory_stays_bounded_books_s
                            duration=8.0)
             sampler.cancel()
 
+            # An L2 book moves only when its top levels do: end on a change at the top, so
+            # every reader's last update carries the book's final sequence.
+            async with Client(server.address) as marker:
+                await marker.create_account("marker")
+                top = await stub.GetBook(marketdata_pb2.GetBookRequest(symbol="ACME", depth=1))
+                price = top.bids[0].price if top.bids else top.asks[0].price - 1
+                await marker.submit("ACME", common_pb2.SIDE_BUY, 1, price,
+                                    type=common_pb2.ORDER_TYPE_LIMIT)
             final = await stub.GetBook(marketdata_pb2.GetBookRequest(symbol="ACME", depth=DEPTH))
             for book in books:
                 await asyncio.wait_for(book.wait_for_sequence(final.sequence), 30)
