@@ -21,7 +21,7 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-install: postgres | $(PY) ## create .venv, install dependencies, build the Rust extension (release)
+install: | $(PY) ## create .venv, install dependencies, build the Rust extension (release)
 	$(PY) -m pip install --quiet "maturin>=1.16,<2"
 	$(PY) -m pip install --quiet -e clients/python
 	$(BIN)/maturin develop --release --extras dev,bench --quiet
@@ -35,7 +35,7 @@ postgres: ## install Debian's postgresql if missing: the durability tests run a 
 run: install ## start the exchange on 127.0.0.1:50051 (SQLite, market makers on)
 	$(PY) -m tradepit.server
 
-test: install test-rust test-python ## everything CI runs: cargo tests, pytest on both backends, bench smoke
+test: postgres install test-rust test-python ## everything CI runs: cargo tests, pytest on both backends, bench smoke
 	TRADEPIT_BENCH_SMOKE=1 $(PY) -m pytest bench -q --benchmark-disable -p no:cacheprovider
 
 test-rust: ## unit tests of the pure Rust engine crate
@@ -44,7 +44,7 @@ test-rust: ## unit tests of the pure Rust engine crate
 test-python: ## the pytest suite; every book test runs on the Rust and the Python backend
 	$(PY) -m pytest -q
 
-soak: install ## kill -9 the server 50 times under load; every acknowledged order must survive
+soak: postgres install ## kill -9 the server 50 times under load; every acknowledged order must survive
 	TRADEPIT_SOAK_KILLS=50 $(PY) -m pytest -q -p no:cacheprovider \
 		tests/durability/test_crash.py -k survives_kill_9
 
