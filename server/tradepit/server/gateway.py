@@ -150,19 +150,22 @@ class Gateway:
         try:
             self.exchange.execute(command)
         finally:
-            self.exchange.take_reports()
-            events = self.exchange.take_market_events()
+            _, events = self._take_effects()
             if events:
-                for listener in self._applied_listeners:
-                    listener(events)
                 self._release([], events)
 
-    def _record(self, command: Command) -> None:
+    def _take_effects(self) -> tuple[list[ExecutionReport], list[MarketEvent]]:
+        """The last command's reports and market events; applied-listeners see the events
+        now, while the books are as the command left them."""
         reports = self.exchange.take_reports()
         events = self.exchange.take_market_events()
         if events:
             for listener in self._applied_listeners:
                 listener(events)
+        return reports, events
+
+    def _record(self, command: Command) -> None:
+        reports, events = self._take_effects()
         release = partial(self._release, reports, events) if reports or events else None
         if self.journal is not None:
             self.journal.append(command, release)
