@@ -71,6 +71,22 @@ class Settings(BaseSettings):
     makers: str = ""
     seed: int | None = None  # the fair values' random seed; none: a random one, logged
     fair_value_csv: str = ""  # replay `symbol,time,price` rows instead of the random walk
+    # Background traders, one of each kind per instrument, trading in the makers' market:
+    # they run while the makers run, each kind unless switched off here.
+    noise_traders_enabled: bool = True
+    noise_interval_ms: int = 1_000  # one random order per instrument this often
+    noise_max_lots: int = 5
+    noise_marketable_pct: int = 30  # the share of noise orders that cross the spread
+    momentum_traders_enabled: bool = True
+    momentum_interval_ms: int = 2_000  # how often each looks at the last price
+    momentum_lookback: int = 5  # samples the return is measured over
+    momentum_threshold_bps: int = 10  # the move, either way, that makes it trade
+    momentum_lots: int = 5
+    # Command time: "wall" (nanoseconds of the real clock) or "engine" (deterministic:
+    # each command `engine_step_ns` after the one before; the simulation acts between
+    # client commands, so a seed and the same client commands give the same tape).
+    clock: Literal["wall", "engine"] = "wall"
+    engine_step_ns: int = 1_000_000
 
     def instrument_specs(self) -> list[InstrumentSpec]:
         return parse_instruments(self.instruments)

@@ -18,7 +18,8 @@ from tradepit.exchange.model import OrderState
 from tradepit.server.app import build_exchange, restore
 from tradepit.server.gateway import Gateway
 from tradepit.simulation.makers import Maker
-from tradepit.simulation.runner import build_makers
+from tradepit.simulation.runner import SimulationRunner, build_makers, build_traders
+from tradepit.simulation.traders import Trader
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
 LIMIT, GTC = int(OrderType.LIMIT), int(TimeInForce.GTC)
@@ -30,7 +31,8 @@ def settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "address": "127.0.0.1:0", "admin_token": "admin-secret", "durability": "off",
         "instruments": INSTRUMENTS, "maker_fee_bps": 5, "taker_fee_bps": 10,
-        "makers_enabled": False, "seed": 1, **overrides,
+        "makers_enabled": False, "noise_traders_enabled": False,
+        "momentum_traders_enabled": False, "seed": 1, **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -49,6 +51,7 @@ class Constant:
 class Market:
     gateway: Gateway
     makers: dict[str, Maker]
+    traders: list[Trader] = field(default_factory=list)
     clients: list[int] = field(default_factory=list)
 
     @property
@@ -90,6 +93,11 @@ class Market:
         for maker in self.makers.values():
             maker.cycle(time_ns)
 
+    def run_due(self, time_ns: int) -> None:
+        """Cycle every system agent (makers and traders) that is due at `time_ns`."""
+        SimulationRunner(self.gateway, list(self.makers.values()), self.traders,
+                         seed=0).cycle_due(time_ns)
+
     def random_client_orders(self, rng: random.Random, count: int) -> None:
         for _ in range(count):
             symbol = rng.choice(sorted(self.makers))
@@ -110,7 +118,8 @@ async def open_market(book: Any, **overrides: Any) -> Market:
     gateway = build_exchange(config, book)
     await restore(config, gateway)
     makers = build_makers(gateway, config, config.seed or 0, start_ns=0)
-    return Market(gateway, {m.symbol: m for m in makers})
+    traders = build_traders(gateway, config, config.seed or 0)
+    return Market(gateway, {m.symbol: m for m in makers}, traders)
 
 
 @pytest.fixture

@@ -31,13 +31,13 @@ async def test_a_started_server_has_two_sided_quotes(backend: Any) -> None:
                                    makers="ACME:refresh_ms=20;LOTS:refresh_ms=20,levels=2"),
                           book_factory=backend.Book)
     try:
-        assert running.makers is not None and running.makers.seed == 3
+        assert running.simulation is not None and running.simulation.seed == 3
         client = Client(running.address)
         try:
             await client.create_account("agent")
             stub = marketdata_pb2_grpc.MarketDataServiceStub(client.channel)
             await asyncio.sleep(0.2)
-            for maker in running.makers.makers:
+            for maker in running.simulation.makers:
                 levels = maker.params.levels
                 assert resting(running, maker.account_id, maker.symbol) == {
                     BUY: levels, SELL: levels}
@@ -46,7 +46,7 @@ async def test_a_started_server_has_two_sided_quotes(backend: Any) -> None:
         finally:
             await client.close()
     finally:
-        task = running.makers._task if running.makers else None
+        task = running.simulation._task if running.simulation else None
         await running.stop(None)
     assert task is not None and task.done()
     assert running.gateway.exchange.audit() == []
@@ -57,12 +57,12 @@ async def test_restart_reuses_the_funded_maker_accounts(tmp_path, backend: Any) 
                       database_url=f"sqlite:///{tmp_path / 'journal.db'}")
     running = await start(config, book_factory=backend.Book)
     await asyncio.sleep(0.1)
-    first = {m.symbol: m.account_id for m in running.makers.makers}  # type: ignore[union-attr]
+    first = {m.symbol: m.account_id for m in running.simulation.makers}  # type: ignore[union-attr]
     await running.stop(None)
     running = await start(config, book_factory=backend.Book)
     try:
         exchange = running.gateway.exchange
-        assert {m.symbol: m.account_id for m in running.makers.makers} == first  # type: ignore[union-attr]
+        assert {m.symbol: m.account_id for m in running.simulation.makers} == first  # type: ignore[union-attr]
         for symbol, account_id in first.items():
             account = exchange.accounts[account_id]
             assert account.key_hash == maker_key(symbol)

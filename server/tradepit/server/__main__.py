@@ -16,12 +16,21 @@ from tradepit.server.app import Running, start
 def banner(running: Running) -> str:
     address = running.address
     symbols = ", ".join(sorted(running.gateway.exchange.instruments))
-    if running.makers is not None:
-        makers = (f"Market makers are on (seed {running.makers.seed}): two-sided quotes around "
-                  "a moving fair value.\n  Turn them off with TRADEPIT_MAKERS_ENABLED=false; "
-                  "TRADEPIT_SEED replays the same fair values.")
+    simulation = running.simulation
+    if simulation is not None:
+        kinds = sorted({agent.kind for agent in simulation.traders})
+        traders = f"background {' and '.join(kinds)} traders" if kinds else \
+            "no background traders"
+        makers = (f"The market is alive (seed {simulation.seed}): makers quote around a "
+                  f"moving fair value, with {traders}.\n"
+                  "  Turn everything off with TRADEPIT_MAKERS_ENABLED=false, or only the "
+                  "traders with\n  TRADEPIT_NOISE_TRADERS_ENABLED=false and "
+                  "TRADEPIT_MOMENTUM_TRADERS_ENABLED=false.\n"
+                  "  TRADEPIT_SEED replays the same fair values; with TRADEPIT_CLOCK=engine, "
+                  "the same client\n  commands then give the same trades.")
     else:
-        makers = "Market makers are off (TRADEPIT_MAKERS_ENABLED=true turns them on)."
+        makers = ("The simulation is off: no makers, no background traders "
+                  "(TRADEPIT_MAKERS_ENABLED=true turns it on).")
     return f"""
 Tradepit is open on {address}  (book backend: {BACKEND}; instruments: {symbols})
 

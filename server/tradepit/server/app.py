@@ -33,12 +33,13 @@ from tradepit.journal.store import Journal
 from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server.account_service import AccountService
 from tradepit.server.admin_service import AdminService
+from tradepit.server.clock import EngineClock, WallClock
 from tradepit.server.gateway import Gateway
 from tradepit.server.interceptors import AuthInterceptor, RejectInterceptor
 from tradepit.server.marketdata_service import MarketDataService, add_to_server
 from tradepit.server.order_service import OrderService
 from tradepit.server.ratelimit import RateLimiter
-from tradepit.simulation.runner import MakerRunner, start_makers
+from tradepit.simulation.runner import SimulationRunner, start_simulation
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,12 @@ class Running:
     admin_token: str
     settings: Settings
     recovered: Recovered | None = None  # what the journal held at start; None: durability off
-    makers: MakerRunner | None = None  # None: TRADEPIT_MAKERS_ENABLED=false
+    simulation: SimulationRunner | None = None  # None: TRADEPIT_MAKERS_ENABLED=false
 
     async def stop(self, grace: float | None) -> None:
         """Stop serving (in-flight calls get `grace` s), then commit what is pending."""
-        if self.makers is not None:
-            await self.makers.stop()
+        if self.simulation is not None:
+            await self.simulation.stop()
         await self.server.stop(grace)
         if self.gateway.journal is not None:
             lost = await self.gateway.journal.close()
@@ -101,7 +102,8 @@ def build_exchange(settings: Settings, book_factory: BookFactory | None = None) 
         max_order_quantity=settings.max_order_quantity,
         max_order_notional=settings.max_order_notional,
     ), book_factory=book_factory or Book)
-    return Gateway(exchange)
+    clock = EngineClock(settings.engine_step_ns) if settings.clock == "engine" else WallClock()
+    return Gateway(exchange, clock)
 
 
 async def restore(settings: Settings, gateway: Gateway) -> Recovered | None:
@@ -167,6 +169,6 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     if port == 0:
         raise OSError(f"cannot listen on {settings.address}")
     await server.start()
-    makers = await start_makers(gateway, settings) if settings.makers_enabled else None
+    simulation = await start_simulation(gateway, settings) if settings.makers_enabled else None
     log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
-    return Running(server, port, gateway, admin_token, settings, recovered, makers)
+    return Running(server, port, gateway, admin_token, settings, recovered, simulation)

@@ -10,7 +10,6 @@ Without one (durability off), effects leave at once.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -23,6 +22,7 @@ from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.model import ExecutionReport, MarketEvent
 from tradepit.journal.group_commit import GroupCommit
+from tradepit.server.clock import Clock, WallClock
 
 # What an order stream carries: the exchange's reports, and refusals of stream requests
 # that never reached the exchange, which OrderService queues as ready-made messages.
@@ -62,18 +62,20 @@ class ReportQueue:
 
 
 MarketListener = Callable[[list[MarketEvent]], None]
+CommandListener = Callable[[int], None]
 T = TypeVar("T")
 
 
 class Gateway:
-    def __init__(self, exchange: Exchange, clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(self, exchange: Exchange, clock: Clock | None = None) -> None:
         self.exchange = exchange
         self.journal: GroupCommit | None = None  # None: durability off
-        self._clock = clock
+        self.clock: Clock = clock or WallClock()
         self._last_time = 0
         self._streams: dict[int, set[ReportQueue]] = defaultdict(set)
         self._market_listeners: list[MarketListener] = []
         self._applied_listeners: list[MarketListener] = []
+        self._command_listeners: list[CommandListener] = []
 
     def on_market_events(self, listener: MarketListener) -> None:
         """Call `listener` with the book and status changes of every command, in order,
@@ -86,9 +88,16 @@ class Gateway:
         journal: pass it to `after_pending`."""
         self._applied_listeners.append(listener)
 
+    def on_command_applied(self, listener: CommandListener) -> None:
+        """Call `listener` with the time of every command applied (not refused), right
+        after it: what an engine-clock simulation runs on. The listener may apply
+        commands itself, and is then called for those too."""
+        self._command_listeners.append(listener)
+
     def now(self) -> int:
-        """Wall-clock nanoseconds, never going backwards (commands replay in order)."""
-        self._last_time = max(self._last_time, self._clock())
+        """The clock's time in nanoseconds, never going backwards (commands replay in
+        order); with the engine clock, the time of the last command applied."""
+        self._last_time = self.clock.now(self._last_time)
         return self._last_time
 
     async def execute(self, make: Callable[[int], Command], answer: Callable[[Any], T]) -> T:
@@ -110,15 +119,20 @@ class Gateway:
         journal = self.journal
         if journal is not None and admit:
             journal.admit()
-        command = make(self.now())
+        stamp = self.clock.stamp(self._last_time)
+        command = make(stamp)
         try:
             result = self.exchange.execute(command)
         except Reject:
             raise
         except Exception:
+            self._last_time = stamp
             self._record(command)  # it may have changed state: keep the journal faithful
             raise
+        self._last_time = stamp
         self._record(command)
+        for listener in self._command_listeners:
+            listener(stamp)
         return result
 
     async def settled(self) -> None:

@@ -1,40 +1,20 @@
-"""Built-in market makers: system accounts that quote both sides around the fair value.
+"""Built-in market makers: system agents that quote both sides around the fair value.
 
-A maker is an ordinary account (marked system) funded by deposits of cash and shares,
-and it trades through `Gateway.apply` with the same commands, checks and escrow as any
-client. It holds at most `levels` quotes per side: each cycle it keeps, amends or
-cancels the quote in each slot before placing a new one, so the book never grows
-because of it. It anchors to the fair value, never to the last trade, and leans its
-quotes against its inventory. A refused command (no shares, no cash, outside the band,
-halted, journal full) is counted and skipped; the next cycle tries again.
+A maker holds at most `levels` quotes per side: each cycle it keeps, amends or cancels
+the quote in each slot before placing a new one, so the book never grows because of it.
+It anchors to the fair value, never to the last trade, and leans its quotes against its
+inventory. Its account, funding and refusals work as for every system agent (agent.py).
 """
 
 from __future__ import annotations
 
-import logging
-from collections import Counter
-from collections.abc import Callable
-from typing import Any
-
 from tradepit.book import OrderType, Side, TimeInForce
-from tradepit.exchange.codes import BalanceChange, RejectCode
-from tradepit.exchange.commands import (
-    AdjustBalance,
-    AmendOrder,
-    CancelAll,
-    CancelOrder,
-    Command,
-    CreateAccount,
-    OrderRef,
-    SubmitOrder,
-)
-from tradepit.exchange.errors import Reject
+from tradepit.exchange.commands import AmendOrder, CancelOrder, OrderRef, SubmitOrder
 from tradepit.exchange.model import OrderState
 from tradepit.server.gateway import Gateway
+from tradepit.simulation.agent import SystemAgent, open_system_account, system_key
 from tradepit.simulation.fair_value import FairValue
 from tradepit.simulation.params import MakerParams
-
-log = logging.getLogger(__name__)
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
 LIMIT, GTC = int(OrderType.LIMIT), int(TimeInForce.GTC)
@@ -44,27 +24,11 @@ Quote = tuple[int, int]  # (price, quantity)
 
 
 def maker_key(symbol: str) -> str:
-    """The account's key hash: not a SHA-256 digest, so no API key logs in as a maker."""
-    return f"system:maker:{symbol}"
+    return system_key(Maker.kind, symbol)
 
 
 def open_account(gateway: Gateway, symbol: str, params: MakerParams) -> int:
-    """The maker's account: created and funded the first time; after a restart the
-    journal already holds it, funded, and its old quotes are cancelled."""
-    existing = gateway.exchange.account_for_key(maker_key(symbol))
-    if existing is not None:
-        gateway.apply(lambda now: CancelAll(existing.account_id, symbol, now))
-        return existing.account_id
-    account = gateway.apply(
-        lambda now: CreateAccount(f"maker-{symbol}", maker_key(symbol), now, system=True))
-    account_id: int = account.account_id
-    if params.cash > 0:
-        gateway.apply(lambda now: AdjustBalance(account_id, params.cash,
-                                                BalanceChange.DEPOSIT, now))
-    if params.inventory > 0:
-        gateway.apply(lambda now: AdjustBalance(account_id, params.inventory,
-                                                BalanceChange.DEPOSIT, now, symbol))
-    return account_id
+    return open_system_account(gateway, Maker.kind, symbol, params.cash, params.inventory)
 
 
 def round_div(numerator: int, denominator: int) -> int:
@@ -73,18 +37,16 @@ def round_div(numerator: int, denominator: int) -> int:
     return quotient if numerator >= 0 else -quotient
 
 
-class Maker:
+class Maker(SystemAgent):
+    kind = "maker"
+
     def __init__(self, gateway: Gateway, symbol: str, account_id: int, params: MakerParams,
                  fair_value: FairValue) -> None:
-        self.gateway = gateway
-        self.symbol = symbol
-        self.account_id = account_id
+        super().__init__(gateway, symbol, account_id, params.refresh_ms)
         self.params = params
         self.fair_value = fair_value
         self.slots: dict[Slot, int] = {}  # each slot's order id
-        self.due_ns = 0  # when the next cycle is due
         self.last_fair_value = 0
-        self.refusals: Counter[RejectCode] = Counter()
         self._mid = 0
 
     # ------------------------------------------------------------ what to quote
@@ -124,9 +86,8 @@ class Maker:
 
     # ------------------------------------------------------------ the cycle
 
-    def cycle(self, now_ns: int) -> None:
+    def act(self, now_ns: int) -> None:
         """Requote once, as of `now_ns` (the fair value's clock)."""
-        self.due_ns = now_ns + self.params.refresh_ms * 1_000_000
         fair_value = self.fair_value.price_at(now_ns)
         self.last_fair_value = fair_value
         wanted = self.targets(fair_value)
@@ -146,17 +107,17 @@ class Maker:
             if target is not None and (order.price, order.leaves) == target:
                 return
             ref = OrderRef(order.order_id)
-            if target is not None and self._try(
+            if target is not None and self.try_apply(
                     lambda now: AmendOrder(self.account_id, ref, *target, now)) is not None:
                 return  # amended in place (a fill it met shows in the next cycle)
-            if self._try(lambda now: CancelOrder(self.account_id, ref, now)) is None \
+            if self.try_apply(lambda now: CancelOrder(self.account_id, ref, now)) is None \
                     and order.is_open:
                 return  # still resting and it could not be cancelled: keep the slot
             self.slots.pop(slot, None)
         if target is None:
             return
         side = slot[0]
-        result = self._try(lambda now: SubmitOrder(
+        result = self.try_apply(lambda now: SubmitOrder(
             self.account_id, "", self.symbol, side, LIMIT, GTC, *target, False, 0, now))
         if result is not None and result.order.is_open:
             self.slots[slot] = result.order.order_id
@@ -171,12 +132,3 @@ class Maker:
             else:
                 del self.slots[slot]
         return current
-
-    def _try(self, make: Callable[[int], Command]) -> Any:
-        """Apply a command like any client's; a refusal is counted, never raised."""
-        try:
-            return self.gateway.apply(make)
-        except Reject as reject:
-            self.refusals[reject.code] += 1
-            log.debug("maker %s: refused: %r", self.symbol, reject)
-            return None
