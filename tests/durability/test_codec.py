@@ -14,6 +14,7 @@ from tradepit.exchange.commands import (
     CreateInstrument,
     EndSession,
     OrderRef,
+    RemoveInstrument,
     SetTradingStatus,
     SubmitOrder,
 )
@@ -29,6 +30,7 @@ commands = st.one_of(
     st.builds(CreateInstrument, text, big, big, big, big, time_ns),
     st.builds(SetTradingStatus, text, big, time_ns),
     st.builds(EndSession, text, time_ns),
+    st.builds(RemoveInstrument, text, time_ns),
     st.builds(SubmitOrder, big, text, text, big, big, big, big, big, st.booleans(), big,
               time_ns),
     st.builds(CancelOrder, big, refs, time_ns),
@@ -40,7 +42,7 @@ commands = st.one_of(
 def test_every_command_class_has_a_kind():
     assert set(KINDS) == {"CreateAccount", "AdjustBalance", "CreateInstrument",
                           "SetTradingStatus", "EndSession", "SubmitOrder", "CancelOrder",
-                          "AmendOrder", "CancelAll"}
+                          "AmendOrder", "CancelAll", "RemoveInstrument"}
 
 
 @given(commands, st.integers(min_value=1, max_value=2**62))

@@ -55,6 +55,7 @@ class Liquidity(IntEnum):
 class TradingStatus(IntEnum):
     TRADING = 1
     HALTED = 2
+    DELISTED = 3  # removed by the operator: never trades again (RemoveInstrument)
 
 
 class BalanceChange(IntEnum):

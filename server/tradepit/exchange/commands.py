@@ -40,6 +40,13 @@ class SetTradingStatus(NamedTuple):
     timestamp: int
 
 
+class RemoveInstrument(NamedTuple):
+    """Delist a symbol: its resting orders are cancelled, positions stay (see Exchange)."""
+
+    symbol: str
+    timestamp: int
+
+
 class EndSession(NamedTuple):
     symbol: str  # empty: every instrument
     timestamp: int
@@ -87,6 +94,6 @@ class CancelAll(NamedTuple):
 
 
 Command = (
-    CreateAccount | AdjustBalance | CreateInstrument | SetTradingStatus | EndSession
-    | SubmitOrder | CancelOrder | AmendOrder | CancelAll
+    CreateAccount | AdjustBalance | CreateInstrument | RemoveInstrument | SetTradingStatus
+    | EndSession | SubmitOrder | CancelOrder | AmendOrder | CancelAll
 )

@@ -1,9 +1,10 @@
 """A canonical digest of the exchange's state, to compare a recovery with a fresh replay.
 
-It covers what durability promises: every account's money, positions and order count;
-every order's status, fills and open quantity; every instrument; each book's own
-`state_hash` (which both book backends compute alike); and the id counters. An all-zero
-position counts as none: queries (and `audit`) create them on first look.
+It covers what durability promises: every account's money, positions, activity figures
+and order count; every order's status, fills and open quantity; every instrument,
+delisted ones too; each book's own `state_hash` (which both book backends compute
+alike); and the id counters. An all-zero position counts as none: queries (and `audit`)
+create them on first look.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from tradepit.exchange.exchange import Exchange
 def state_digest(exchange: Exchange) -> str:
     accounts = [
         (a.account_id, a.name, a.key_hash, a.system, a.cash, a.reserved_cash, a.fees_paid,
-         a.deposits, a.report_sequence, len(a.order_ids), len(a.fills),
+         a.deposits, a.deposited_value, a.traded_quantity, a.traded_notional,
+         a.report_sequence, len(a.order_ids), len(a.fills),
          sorted(a.share_deposits.items()),
          sorted((s, *held) for s, p in a.positions.items()
                 if any(held := (p.quantity, p.reserved, p.cost_basis, p.realised_pnl))))
@@ -30,7 +32,7 @@ def state_digest(exchange: Exchange) -> str:
     ]
     instruments = [
         (i.symbol, i.tick_size, i.lot_size, i.reference_price, i.band_bps, int(i.status))
-        for i in exchange.instruments.values()
+        for i in (*exchange.instruments.values(), *exchange.delisted.values())
     ]
     books = sorted((symbol, book.state_hash()) for symbol, book in exchange.books.items())
     counters = (exchange.fees_collected, exchange._next_account_id, exchange._next_order_id,

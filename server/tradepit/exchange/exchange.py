@@ -32,6 +32,7 @@ from tradepit.exchange.commands import (
     CreateInstrument,
     EndSession,
     OrderRef,
+    RemoveInstrument,
     SetTradingStatus,
     SubmitOrder,
 )
@@ -79,7 +80,8 @@ class Exchange:
         self.limits = limits or Limits()
         self._book_factory = book_factory
         self._max_fee_bps = max(self.limits.maker_fee_bps, self.limits.taker_fee_bps)
-        self.instruments: dict[str, Instrument] = {}
+        self.instruments: dict[str, Instrument] = {}  # listed: these trade
+        self.delisted: dict[str, Instrument] = {}  # removed: positions stay, nothing trades
         self.books: dict[str, Any] = {}
         self._by_book_id: dict[str, dict[int, OrderState]] = {}  # open orders only
         self.accounts: dict[int, Account] = {}
@@ -116,6 +118,8 @@ class Exchange:
                 return self._set_trading_status(command)
             case EndSession():
                 return self._end_session(command)
+            case RemoveInstrument():
+                return self._remove_instrument(command)
         raise TypeError(f"not an exchange command: {command!r}")
 
     def take_market_events(self) -> list[MarketEvent]:
@@ -141,12 +145,24 @@ class Exchange:
         return account
 
     def instrument(self, symbol: str) -> Instrument:
+        """A listed instrument: one that trades, or may again after a halt."""
         instrument = self.instruments.get(symbol)
         if instrument is None:
             known = ", ".join(sorted(self.instruments)) or "none"
+            gone = self.delisted.get(symbol)
+            if gone is not None:
+                raise Reject(RejectCode.UNKNOWN_SYMBOL,
+                             f"{symbol} was delisted and no longer trades; positions in it "
+                             f"stay, marked at its last price {gone.reference_price}; "
+                             f"listed symbols: {known}")
             raise Reject(RejectCode.UNKNOWN_SYMBOL,
                          f"unknown symbol {symbol!r}; listed symbols: {known}")
         return instrument
+
+    def listing(self, symbol: str) -> Instrument:
+        """A listed or a delisted instrument: what positions, orders and fills may name."""
+        instrument = self.instruments.get(symbol) or self.delisted.get(symbol)
+        return instrument if instrument is not None else self.instrument(symbol)
 
     def find_order(self, account_id: int, ref: OrderRef) -> OrderState:
         """The account's order named by id or client_order_id; other accounts' are invisible."""
@@ -373,6 +389,8 @@ class Exchange:
                 account.cash += notional - charged
                 position.realised_pnl += notional - charged - cost_sold
             account.fees_paid += charged
+            account.traded_quantity += quantity
+            account.traded_notional += notional
             self.fees_collected += charged
             order.filled_quantity += quantity
             order.filled_notional += notional
@@ -499,12 +517,14 @@ class Exchange:
                 position.cost_basis -= position.cost_basis * -c.amount // position.quantity
             position.quantity += c.amount
             account.share_deposits[c.symbol] = account.share_deposits.get(c.symbol, 0) + c.amount
+            account.deposited_value += c.amount * instrument.reference_price
             return account
         if account.cash + c.amount < 0:
             raise Reject(RejectCode.INSUFFICIENT_BUYING_POWER,
                          f"cannot remove {-c.amount}; the account has {account.cash} free cash")
         account.cash += c.amount
         account.deposits += c.amount
+        account.deposited_value += c.amount
         return account
 
     def _create_instrument(self, c: CreateInstrument) -> Instrument:
@@ -513,6 +533,11 @@ class Exchange:
                          f"symbol {c.symbol!r} must be 1 to 16 characters of A-Z, 0-9, '.', '-'")
         if c.symbol in self.instruments:
             raise Reject(RejectCode.ALREADY_EXISTS, f"{c.symbol} is already listed")
+        if c.symbol in self.delisted:
+            raise Reject(RejectCode.ALREADY_EXISTS,
+                         f"{c.symbol} was delisted, and a symbol is never listed twice: "
+                         "positions, orders and fills still name the old one; choose "
+                         "another symbol")
         if c.tick_size <= 0 or c.lot_size <= 0:
             raise Reject(RejectCode.INVALID_ARGUMENT, "tick_size and lot_size must be positive")
         if c.reference_price <= 0 or c.reference_price % c.tick_size:
@@ -526,6 +551,23 @@ class Exchange:
         self.books[c.symbol] = self._book_factory(c.tick_size, c.lot_size)
         self._by_book_id[c.symbol] = {}
         return instrument
+
+    def _remove_instrument(self, c: RemoveInstrument) -> tuple[Instrument, list[int]]:
+        """Cancel every resting order in the symbol (refunding its escrow, with the usual
+        reports and one book change), then delist it. Positions stay in the accounts,
+        marked at the last trade price; the symbol can be neither traded nor re-listed."""
+        instrument = self.instrument(c.symbol)
+        book = self.books[c.symbol]
+        resting = sorted(self._by_book_id[c.symbol].values(), key=lambda o: o.order_id)
+        events: list[Any] = []
+        for order in resting:
+            events += book.cancel(order.book_id, c.timestamp)
+        self._apply_events(instrument, events, c.timestamp)
+        instrument.status = TradingStatus.DELISTED
+        del self.instruments[c.symbol], self.books[c.symbol], self._by_book_id[c.symbol]
+        self.delisted[c.symbol] = instrument
+        self.market_outbox.append(StatusChange(c.symbol, instrument.status, c.timestamp))
+        return instrument, [o.order_id for o in resting]
 
     def _set_trading_status(self, c: SetTradingStatus) -> list[Instrument]:
         if c.status not in (TradingStatus.TRADING, TradingStatus.HALTED):
@@ -554,7 +596,7 @@ class Exchange:
         deposits = sum(a.deposits for a in self.accounts.values())
         if held + self.fees_collected != deposits:
             problems.append(f"cash {held} + fees {self.fees_collected} != deposits {deposits}")
-        for symbol in self.instruments:
+        for symbol in (*self.instruments, *self.delisted):
             shares = sum(a.position(symbol).quantity for a in self.accounts.values())
             deposited = sum(a.share_deposits.get(symbol, 0) for a in self.accounts.values())
             if shares != deposited:

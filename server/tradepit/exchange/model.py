@@ -63,6 +63,11 @@ class Account:
     fees_paid: int = 0
     deposits: int = 0        # net cash paid in from outside: deposits and adjustments
     share_deposits: dict[str, int] = field(default_factory=dict)
+    # Net value paid in: cash as paid, shares at the instrument's reference price when
+    # they were paid in or taken out. The leaderboard's baseline for returns.
+    deposited_value: int = 0
+    traded_quantity: int = 0  # activity figures: shares bought and sold over all fills,
+    traded_notional: int = 0  # and their price * quantity
     positions: dict[str, Position] = field(default_factory=dict)
     report_sequence: int = 0
     order_ids: list[int] = field(default_factory=list)

@@ -22,13 +22,14 @@ from tradepit.exchange.commands import (
     CreateInstrument,
     EndSession,
     OrderRef,
+    RemoveInstrument,
     SetTradingStatus,
     SubmitOrder,
 )
 
 KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     CreateAccount, AdjustBalance, CreateInstrument, SetTradingStatus, EndSession,
-    SubmitOrder, CancelOrder, AmendOrder, CancelAll,
+    SubmitOrder, CancelOrder, AmendOrder, CancelAll, RemoveInstrument,
 )}
 NESTED: dict[str, type[Any]] = {"ref": OrderRef}  # fields that hold a NamedTuple
 _HEADER = struct.Struct(">qq")  # sequence, arrived_ns
