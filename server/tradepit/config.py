@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # client commands, so a seed and the same client commands give the same tape).
     clock: Literal["wall", "engine"] = "wall"
     engine_step_ns: int = 1_000_000
+    # The leaderboard's equity samples: one every this many ms (0: none on a timer), and
+    # how many are kept per account (the ratios cover that window).
+    leaderboard_sample_ms: int = 1_000
+    leaderboard_samples: int = 1_000
 
     def instrument_specs(self) -> list[InstrumentSpec]:
         return parse_instruments(self.instruments)

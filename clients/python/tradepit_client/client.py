@@ -106,6 +106,13 @@ class Client:
         return await _call(self.accounts.GetPortfolio, account_pb2.GetPortfolioRequest(),
                            self.metadata)
 
+    async def leaderboard(self, include_system: bool = False, page_size: int = 0,
+                          page_token: str = "") -> account_pb2.GetLeaderboardResponse:
+        """One page of the ranking by equity (`next_page_token` names the next)."""
+        request = account_pb2.GetLeaderboardRequest(
+            include_system=include_system, page_size=page_size, page_token=page_token)
+        return await _call(self.accounts.GetLeaderboard, request, self.metadata)
+
     async def submit(self, symbol: str, side: int, quantity: int, price: int = 0,
                      **fields: Any) -> order_pb2.OrderResponse:
         """Place an order; `price=0` with `type=ORDER_TYPE_MARKET` for a market order."""

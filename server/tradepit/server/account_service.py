@@ -1,4 +1,4 @@
-"""AccountService: open an account; read money, positions, orders and fills."""
+"""AccountService: open an account; read money, positions, orders, fills and the leaderboard."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from tradepit.exchange.codes import BalanceChange, RejectCode
 from tradepit.exchange.commands import AdjustBalance, CreateAccount
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.portfolio import portfolio
+from tradepit.leaderboard import board
+from tradepit.leaderboard.sampler import EquitySampler
 from tradepit.server import convert
 from tradepit.server.context import Context
 from tradepit.server.gateway import Gateway
@@ -34,10 +36,11 @@ def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
 
 
 class AccountService(account_pb2_grpc.AccountServiceServicer):
-    def __init__(self, gateway: Gateway, starting_cash: int) -> None:
+    def __init__(self, gateway: Gateway, starting_cash: int, sampler: EquitySampler) -> None:
         self._gateway = gateway
         self._exchange = gateway.exchange
         self._starting_cash = starting_cash
+        self._sampler = sampler
 
     async def CreateAccount(self, request: account_pb2.CreateAccountRequest,
                             context: Context) -> account_pb2.CreateAccountResponse:
@@ -64,7 +67,7 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
         await self._gateway.settled()
         account = self._exchange.account(CURRENT_ACCOUNT.get())
         if request.symbol:
-            self._exchange.instrument(request.symbol)
+            self._exchange.listing(request.symbol)
         orders: list[common_pb2.Order] = []
         index = start
         ids = account.order_ids
@@ -91,7 +94,7 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
         await self._gateway.settled()
         fills = self._exchange.account(CURRENT_ACCOUNT.get()).fills
         if request.symbol:
-            self._exchange.instrument(request.symbol)
+            self._exchange.listing(request.symbol)
         chosen: list[common_pb2.Fill] = []
         index = start
         while index < len(fills) and len(chosen) < size:
@@ -101,3 +104,17 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
                 chosen.append(convert.fill(fill))
         token = str(index) if index < len(fills) else ""
         return account_pb2.ListTradesResponse(fills=chosen, next_page_token=token)
+
+    async def GetLeaderboard(self, request: account_pb2.GetLeaderboardRequest,
+                             context: Context) -> account_pb2.GetLeaderboardResponse:
+        size, start = page_bounds(request.page_size, request.page_token)
+        await self._gateway.settled()
+        ranked = board.standings(self._exchange, request.include_system)
+        page = ranked[start:start + size]
+        end = start + len(page)
+        return account_pb2.GetLeaderboardResponse(
+            entries=[convert.leaderboard_entry(board.entry(
+                start + i + 1, standing, self._sampler.samples(standing.account.account_id)))
+                for i, standing in enumerate(page)],
+            next_page_token=str(end) if end < len(ranked) else "",
+            as_of_ns=self._gateway.now())

@@ -1,4 +1,4 @@
-"""AdminService: instruments, trading status, balances and sessions (admin token only)."""
+"""AdminService: instruments, trading status, balances, sessions and agents (admin token only)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from tradepit.exchange.commands import (
     AdjustBalance,
     CreateInstrument,
     EndSession,
+    RemoveInstrument,
     SetTradingStatus,
 )
+from tradepit.exchange.model import Instrument
 from tradepit.server import convert
+from tradepit.server.account_service import page_bounds
 from tradepit.server.context import Context
 from tradepit.server.gateway import Gateway
 
@@ -24,6 +27,16 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
         return await self._gateway.execute(lambda now: CreateInstrument(
             request.symbol, request.tick_size, request.lot_size, request.reference_price,
             request.band_bps, now), convert.instrument)
+
+    async def RemoveInstrument(self, request: admin_pb2.RemoveInstrumentRequest,
+                               context: Context) -> admin_pb2.RemoveInstrumentResponse:
+        def answer(result: tuple[Instrument, list[int]]) -> admin_pb2.RemoveInstrumentResponse:
+            instrument, cancelled = result
+            return admin_pb2.RemoveInstrumentResponse(
+                instrument=convert.instrument(instrument), cancelled_order_ids=cancelled)
+
+        return await self._gateway.execute(
+            lambda now: RemoveInstrument(request.symbol, now), answer)
 
     async def SetTradingStatus(self, request: admin_pb2.SetTradingStatusRequest,
                                context: Context
@@ -45,11 +58,22 @@ class AdminService(admin_pb2_grpc.AdminServiceServicer):
         accounts = self._gateway.exchange.accounts.values()
         return admin_pb2.ListAccountsResponse(accounts=[convert.account(a) for a in accounts])
 
+    async def ListAgents(self, request: admin_pb2.ListAgentsRequest,
+                         context: Context) -> admin_pb2.ListAgentsResponse:
+        size, start = page_bounds(request.page_size, request.page_token)
+        await self._gateway.settled()
+        accounts = [a for a in self._gateway.exchange.accounts.values()
+                    if request.include_system or not a.system]
+        page = accounts[start:start + size]
+        end = start + len(page)
+        rejects = self._gateway.rejects
+        return admin_pb2.ListAgentsResponse(
+            agents=[convert.agent_activity(a, rejects.get(a.account_id, 0)) for a in page],
+            next_page_token=str(end) if end < len(accounts) else "")
+
     async def EndSession(self, request: admin_pb2.EndSessionRequest,
                          context: Context) -> admin_pb2.EndSessionResponse:
         return await self._gateway.execute(
             lambda now: EndSession(request.symbol, now),
             lambda reports: admin_pb2.EndSessionResponse(
                 expired_order_ids=[r.order_id for r in reports]))
-
-

@@ -30,6 +30,7 @@ from tradepit.exchange.exchange import Exchange, Limits
 from tradepit.journal.group_commit import GroupCommit
 from tradepit.journal.recovery import Recovered, recover
 from tradepit.journal.store import Journal
+from tradepit.leaderboard.sampler import EquitySampler
 from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server.account_service import AccountService
 from tradepit.server.admin_service import AdminService
@@ -64,9 +65,12 @@ class Running:
     settings: Settings
     recovered: Recovered | None = None  # what the journal held at start; None: durability off
     simulation: SimulationRunner | None = None  # None: TRADEPIT_MAKERS_ENABLED=false
+    leaderboard: EquitySampler | None = None  # the equity samples GetLeaderboard reads
 
     async def stop(self, grace: float | None) -> None:
         """Stop serving (in-flight calls get `grace` s), then commit what is pending."""
+        if self.leaderboard is not None:
+            await self.leaderboard.stop()
         if self.simulation is not None:
             await self.simulation.stop()
         await self.server.stop(grace)
@@ -146,8 +150,9 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
         options=server_options(settings),
     )
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    sampler = EquitySampler(gateway.exchange, gateway.now, settings.leaderboard_samples)
     account_pb2_grpc.add_AccountServiceServicer_to_server(
-        AccountService(gateway, settings.starting_cash), server)
+        AccountService(gateway, settings.starting_cash, sampler), server)
     order_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderService(gateway, limiter, settings.stream_queue_size), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminService(gateway), server)
@@ -169,6 +174,9 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     if port == 0:
         raise OSError(f"cannot listen on {settings.address}")
     await server.start()
+    if settings.leaderboard_sample_ms > 0:
+        sampler.start(settings.leaderboard_sample_ms)
     simulation = await start_simulation(gateway, settings) if settings.makers_enabled else None
     log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
-    return Running(server, port, gateway, admin_token, settings, recovered, simulation)
+    return Running(server, port, gateway, admin_token, settings, recovered, simulation,
+                   leaderboard=sampler)

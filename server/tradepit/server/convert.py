@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from tradepit_client.v1 import account_pb2, common_pb2, order_pb2
+from tradepit_client.v1 import account_pb2, admin_pb2, common_pb2, order_pb2
 
 from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import OrderRef
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import Account, ExecutionReport, Fill, Instrument, OrderState
 from tradepit.exchange.portfolio import PortfolioView
+from tradepit.leaderboard.board import Entry
 
 
 def account(value: Account) -> common_pb2.Account:
@@ -91,6 +92,23 @@ def portfolio(value: PortfolioView) -> account_pb2.Portfolio:
             )
             for p in value.positions
         ],
+    )
+
+
+def leaderboard_entry(value: Entry) -> account_pb2.LeaderboardEntry:
+    return account_pb2.LeaderboardEntry(
+        rank=value.rank, account=account(value.account), equity=value.equity,
+        net_deposits=value.net_deposits, pnl=value.pnl, total_return=value.total_return,
+        sharpe=value.risk.sharpe, sortino=value.risk.sortino,
+        max_drawdown=value.risk.max_drawdown, samples=value.risk.samples,
+    )
+
+
+def agent_activity(value: Account, rejects: int) -> admin_pb2.AgentActivity:
+    return admin_pb2.AgentActivity(
+        account=account(value), orders=len(value.order_ids), fills=len(value.fills),
+        traded_quantity=value.traded_quantity, traded_notional=value.traded_notional,
+        rejects=rejects,
     )
 
 

@@ -10,7 +10,7 @@ Without one (durability off), effects leave at once.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
@@ -70,6 +70,8 @@ class Gateway:
     def __init__(self, exchange: Exchange, clock: Clock | None = None) -> None:
         self.exchange = exchange
         self.journal: GroupCommit | None = None  # None: durability off
+        # Refusals per account since this start: never journaled, so never replayed.
+        self.rejects: Counter[int] = Counter()
         self.clock: Clock = clock or WallClock()
         self._last_time = 0
         self._streams: dict[int, set[ReportQueue]] = defaultdict(set)
@@ -124,6 +126,9 @@ class Gateway:
         try:
             result = self.exchange.execute(command)
         except Reject:
+            account_id = getattr(command, "account_id", None)
+            if account_id is not None:
+                self.rejects[account_id] += 1
             raise
         except Exception:
             self._last_time = stamp

@@ -303,3 +303,151 @@ class ListTradesResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListTradesResponse: _TypeAlias = ListTradesResponse  # noqa: Y015
+
+@_typing.final
+class GetLeaderboardRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCLUDE_SYSTEM_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    include_system: _builtins.bool
+    """also rank the system accounts (the built-in market makers)"""
+    page_size: _builtins.int
+    """1..1000, default 100"""
+    page_token: _builtins.str
+    """from the previous response; the ranking is taken anew on"""
+    def __init__(
+        self,
+        *,
+        include_system: _builtins.bool = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_system", b"include_system", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLeaderboardRequest: _TypeAlias = GetLeaderboardRequest  # noqa: Y015
+
+@_typing.final
+class GetLeaderboardResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    AS_OF_NS_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """empty on the last page"""
+    as_of_ns: _builtins.int
+    """when equity and return were taken"""
+    @_builtins.property
+    def entries(self) -> _containers.RepeatedCompositeFieldContainer[Global___LeaderboardEntry]:
+        """by equity, highest first; ties by account_id"""
+
+    def __init__(
+        self,
+        *,
+        entries: _abc.Iterable[Global___LeaderboardEntry] | None = ...,
+        next_page_token: _builtins.str = ...,
+        as_of_ns: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of_ns", b"as_of_ns", "entries", b"entries", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLeaderboardResponse: _TypeAlias = GetLeaderboardResponse  # noqa: Y015
+
+@_typing.final
+class LeaderboardEntry(_message.Message):
+    """Equity is taken when the leaderboard is asked for. The ratios come from equity
+    samples: every TRADEPIT_LEADERBOARD_SAMPLE_MS the server records each account's equity
+    and net deposits, and keeps the last TRADEPIT_LEADERBOARD_SAMPLES of them, in memory
+    only (after a restart the samples start again). With P(i) = equity(i) -
+    net_deposits(i), the profit at sample i, the return between consecutive samples is
+      r(i) = (P(i) - P(i-1)) / equity(i-1),
+    so money paid in or out between samples is not a return; a pair whose earlier equity is
+    0 or less gives no return. Returns are per sample interval, not annualised, with no
+    risk-free rate. Ratios are doubles (reporting only); money stays integer.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RANK_FIELD_NUMBER: _builtins.int
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    EQUITY_FIELD_NUMBER: _builtins.int
+    NET_DEPOSITS_FIELD_NUMBER: _builtins.int
+    PNL_FIELD_NUMBER: _builtins.int
+    TOTAL_RETURN_FIELD_NUMBER: _builtins.int
+    SHARPE_FIELD_NUMBER: _builtins.int
+    SORTINO_FIELD_NUMBER: _builtins.int
+    MAX_DRAWDOWN_FIELD_NUMBER: _builtins.int
+    SAMPLES_FIELD_NUMBER: _builtins.int
+    rank: _builtins.int
+    """1 for the highest equity among the accounts ranked"""
+    equity: _builtins.int
+    """Free cash + reserved cash + every position, reserved shares included, times its
+    instrument's reference_price: the last trade price (the listing price before any
+    trade; for a delisted symbol, its last price). Not the mid: a print is the only price
+    both sides agreed on.
+    """
+    net_deposits: _builtins.int
+    """The baseline: cash paid in (deposits and adjustments, net of withdrawals) plus shares
+    paid in or out, each valued at its instrument's reference_price at that moment.
+    """
+    pnl: _builtins.int
+    """equity - net_deposits"""
+    total_return: _builtins.float
+    """pnl / net_deposits; unset if net_deposits <= 0"""
+    sharpe: _builtins.float
+    """mean(r) / stdev(r), stdev the sample standard deviation (n - 1); unset with fewer
+    than 2 returns, or when every return is the same.
+    """
+    sortino: _builtins.float
+    """mean(r) / downside deviation, sqrt(sum(min(r, 0)^2) / n) over all n returns (target
+    0); unset with fewer than 2 returns, or when none is negative.
+    """
+    max_drawdown: _builtins.int
+    """The largest fall of P from its highest earlier sample: max over j of
+    (max over i <= j of P(i)) - P(j), in cash units; 0 with fewer than 2 samples.
+    """
+    samples: _builtins.int
+    """equity samples behind the figures above"""
+    @_builtins.property
+    def account(self) -> _common_pb2.Account: ...
+    def __init__(
+        self,
+        *,
+        rank: _builtins.int = ...,
+        account: _common_pb2.Account | None = ...,
+        equity: _builtins.int = ...,
+        net_deposits: _builtins.int = ...,
+        pnl: _builtins.int = ...,
+        total_return: _builtins.float | None = ...,
+        sharpe: _builtins.float | None = ...,
+        sortino: _builtins.float | None = ...,
+        max_drawdown: _builtins.int = ...,
+        samples: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_sharpe", b"_sharpe", "_sortino", b"_sortino", "_total_return", b"_total_return", "account", b"account", "sharpe", b"sharpe", "sortino", b"sortino", "total_return", b"total_return"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_sharpe", b"_sharpe", "_sortino", b"_sortino", "_total_return", b"_total_return", "account", b"account", "equity", b"equity", "max_drawdown", b"max_drawdown", "net_deposits", b"net_deposits", "pnl", b"pnl", "rank", b"rank", "samples", b"samples", "sharpe", b"sharpe", "sortino", b"sortino", "total_return", b"total_return"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__sharpe: _TypeAlias = _typing.Literal["sharpe"]  # noqa: Y015
+    _WhichOneofArgType__sharpe: _TypeAlias = _typing.Literal["_sharpe", b"_sharpe"]  # noqa: Y015
+    _WhichOneofReturnType__sortino: _TypeAlias = _typing.Literal["sortino"]  # noqa: Y015
+    _WhichOneofArgType__sortino: _TypeAlias = _typing.Literal["_sortino", b"_sortino"]  # noqa: Y015
+    _WhichOneofReturnType__total_return: _TypeAlias = _typing.Literal["total_return"]  # noqa: Y015
+    _WhichOneofArgType__total_return: _TypeAlias = _typing.Literal["_total_return", b"_total_return"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__sharpe) -> _WhichOneofReturnType__sharpe | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__sortino) -> _WhichOneofReturnType__sortino | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__total_return) -> _WhichOneofReturnType__total_return | None: ...
+
+Global___LeaderboardEntry: _TypeAlias = LeaderboardEntry  # noqa: Y015

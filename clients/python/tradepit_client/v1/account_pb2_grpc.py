@@ -60,6 +60,11 @@ class AccountServiceStub:
                 request_serializer=tradepit_dot_v1_dot_account__pb2.ListTradesRequest.SerializeToString,
                 response_deserializer=tradepit_dot_v1_dot_account__pb2.ListTradesResponse.FromString,
                 _registered_method=True)
+        self.GetLeaderboard = channel.unary_unary(
+                '/tradepit.v1.AccountService/GetLeaderboard',
+                request_serializer=tradepit_dot_v1_dot_account__pb2.GetLeaderboardRequest.SerializeToString,
+                response_deserializer=tradepit_dot_v1_dot_account__pb2.GetLeaderboardResponse.FromString,
+                _registered_method=True)
 
 
 class AccountServiceServicer:
@@ -97,6 +102,14 @@ class AccountServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLeaderboard(self, request, context):
+        """Every account ranked by equity, highest first, with its return and risk figures.
+        Open to any account. Definitions are on LeaderboardEntry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AccountServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -124,6 +137,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.ListTrades,
                     request_deserializer=tradepit_dot_v1_dot_account__pb2.ListTradesRequest.FromString,
                     response_serializer=tradepit_dot_v1_dot_account__pb2.ListTradesResponse.SerializeToString,
+            ),
+            'GetLeaderboard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLeaderboard,
+                    request_deserializer=tradepit_dot_v1_dot_account__pb2.GetLeaderboardRequest.FromString,
+                    response_serializer=tradepit_dot_v1_dot_account__pb2.GetLeaderboardResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -261,6 +279,33 @@ class AccountService:
             '/tradepit.v1.AccountService/ListTrades',
             tradepit_dot_v1_dot_account__pb2.ListTradesRequest.SerializeToString,
             tradepit_dot_v1_dot_account__pb2.ListTradesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLeaderboard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradepit.v1.AccountService/GetLeaderboard',
+            tradepit_dot_v1_dot_account__pb2.GetLeaderboardRequest.SerializeToString,
+            tradepit_dot_v1_dot_account__pb2.GetLeaderboardResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,10 @@ class AccountServiceStub:
     GetOrder: _grpc.UnaryUnaryMultiCallable[_account_pb2.GetOrderRequest, _common_pb2.Order]
     """By order_id or client_order_id. NOT_FOUND if neither names an order of yours."""
     ListTrades: _grpc.UnaryUnaryMultiCallable[_account_pb2.ListTradesRequest, _account_pb2.ListTradesResponse]
+    GetLeaderboard: _grpc.UnaryUnaryMultiCallable[_account_pb2.GetLeaderboardRequest, _account_pb2.GetLeaderboardResponse]
+    """Every account ranked by equity, highest first, with its return and risk figures.
+    Open to any account. Definitions are on LeaderboardEntry.
+    """
 
 @_typing.type_check_only
 class AccountServiceAsyncStub(AccountServiceStub):
@@ -53,6 +57,10 @@ class AccountServiceAsyncStub(AccountServiceStub):
     GetOrder: _aio.UnaryUnaryMultiCallable[_account_pb2.GetOrderRequest, _common_pb2.Order]  # type: ignore[assignment]
     """By order_id or client_order_id. NOT_FOUND if neither names an order of yours."""
     ListTrades: _aio.UnaryUnaryMultiCallable[_account_pb2.ListTradesRequest, _account_pb2.ListTradesResponse]  # type: ignore[assignment]
+    GetLeaderboard: _aio.UnaryUnaryMultiCallable[_account_pb2.GetLeaderboardRequest, _account_pb2.GetLeaderboardResponse]  # type: ignore[assignment]
+    """Every account ranked by equity, highest first, with its return and risk figures.
+    Open to any account. Definitions are on LeaderboardEntry.
+    """
 
 class AccountServiceServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -91,5 +99,15 @@ class AccountServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _account_pb2.ListTradesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_account_pb2.ListTradesResponse, _abc.Awaitable[_account_pb2.ListTradesResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetLeaderboard(
+        self,
+        request: _account_pb2.GetLeaderboardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_account_pb2.GetLeaderboardResponse, _abc.Awaitable[_account_pb2.GetLeaderboardResponse]]:
+        """Every account ranked by equity, highest first, with its return and risk figures.
+        Open to any account. Definitions are on LeaderboardEntry.
+        """
 
 def add_AccountServiceServicer_to_server(servicer: AccountServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

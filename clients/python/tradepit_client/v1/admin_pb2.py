@@ -25,31 +25,41 @@ _sym_db = _symbol_database.Default()
 from tradepit_client.v1 import common_pb2 as tradepit_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tradepit/v1/admin.proto\x12\x0btradepit.v1\x1a\x18tradepit/v1/common.proto\"y\n\x17\x43reateInstrumentRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttick_size\x18\x02 \x01(\x03\x12\x10\n\x08lot_size\x18\x03 \x01(\x03\x12\x17\n\x0freference_price\x18\x04 \x01(\x03\x12\x10\n\x08\x62\x61nd_bps\x18\x05 \x01(\x03\"U\n\x17SetTradingStatusRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.tradepit.v1.TradingStatus\"H\n\x18SetTradingStatusResponse\x12,\n\x0binstruments\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.Instrument\"t\n\x14\x41\x64justBalanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.tradepit.v1.BalanceChange\x12\x0e\n\x06symbol\x18\x04 \x01(\t\"\x15\n\x13ListAccountsRequest\">\n\x14ListAccountsResponse\x12&\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x14.tradepit.v1.Account\"#\n\x11\x45ndSessionRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"/\n\x12\x45ndSessionResponse\x12\x19\n\x11\x65xpired_order_ids\x18\x01 \x03(\x03*j\n\rBalanceChange\x12\x1e\n\x1a\x42\x41LANCE_CHANGE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x42\x41LANCE_CHANGE_DEPOSIT\x10\x01\x12\x1d\n\x19\x42\x41LANCE_CHANGE_ADJUSTMENT\x10\x02\x32\xb0\x03\n\x0c\x41\x64minService\x12Q\n\x10\x43reateInstrument\x12$.tradepit.v1.CreateInstrumentRequest\x1a\x17.tradepit.v1.Instrument\x12_\n\x10SetTradingStatus\x12$.tradepit.v1.SetTradingStatusRequest\x1a%.tradepit.v1.SetTradingStatusResponse\x12H\n\rAdjustBalance\x12!.tradepit.v1.AdjustBalanceRequest\x1a\x14.tradepit.v1.Account\x12S\n\x0cListAccounts\x12 .tradepit.v1.ListAccountsRequest\x1a!.tradepit.v1.ListAccountsResponse\x12M\n\nEndSession\x12\x1e.tradepit.v1.EndSessionRequest\x1a\x1f.tradepit.v1.EndSessionResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tradepit/v1/admin.proto\x12\x0btradepit.v1\x1a\x18tradepit/v1/common.proto\"y\n\x17\x43reateInstrumentRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttick_size\x18\x02 \x01(\x03\x12\x10\n\x08lot_size\x18\x03 \x01(\x03\x12\x17\n\x0freference_price\x18\x04 \x01(\x03\x12\x10\n\x08\x62\x61nd_bps\x18\x05 \x01(\x03\")\n\x17RemoveInstrumentRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"d\n\x18RemoveInstrumentResponse\x12+\n\ninstrument\x18\x01 \x01(\x0b\x32\x17.tradepit.v1.Instrument\x12\x1b\n\x13\x63\x61ncelled_order_ids\x18\x02 \x03(\x03\"U\n\x17SetTradingStatusRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12*\n\x06status\x18\x02 \x01(\x0e\x32\x1a.tradepit.v1.TradingStatus\"H\n\x18SetTradingStatusResponse\x12,\n\x0binstruments\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.Instrument\"t\n\x14\x41\x64justBalanceRequest\x12\x12\n\naccount_id\x18\x01 \x01(\x03\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12(\n\x04kind\x18\x03 \x01(\x0e\x32\x1a.tradepit.v1.BalanceChange\x12\x0e\n\x06symbol\x18\x04 \x01(\t\"\x15\n\x13ListAccountsRequest\">\n\x14ListAccountsResponse\x12&\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x14.tradepit.v1.Account\"#\n\x11\x45ndSessionRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"/\n\x12\x45ndSessionResponse\x12\x19\n\x11\x65xpired_order_ids\x18\x01 \x03(\x03\"R\n\x11ListAgentsRequest\x12\x16\n\x0einclude_system\x18\x01 \x01(\x08\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"Y\n\x12ListAgentsResponse\x12*\n\x06\x61gents\x18\x01 \x03(\x0b\x32\x1a.tradepit.v1.AgentActivity\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x01\n\rAgentActivity\x12%\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x14.tradepit.v1.Account\x12\x0e\n\x06orders\x18\x02 \x01(\x03\x12\r\n\x05\x66ills\x18\x03 \x01(\x03\x12\x17\n\x0ftraded_quantity\x18\x04 \x01(\x03\x12\x17\n\x0ftraded_notional\x18\x05 \x01(\x03\x12\x0f\n\x07rejects\x18\x06 \x01(\x03*j\n\rBalanceChange\x12\x1e\n\x1a\x42\x41LANCE_CHANGE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x42\x41LANCE_CHANGE_DEPOSIT\x10\x01\x12\x1d\n\x19\x42\x41LANCE_CHANGE_ADJUSTMENT\x10\x02\x32\xe0\x04\n\x0c\x41\x64minService\x12Q\n\x10\x43reateInstrument\x12$.tradepit.v1.CreateInstrumentRequest\x1a\x17.tradepit.v1.Instrument\x12_\n\x10RemoveInstrument\x12$.tradepit.v1.RemoveInstrumentRequest\x1a%.tradepit.v1.RemoveInstrumentResponse\x12_\n\x10SetTradingStatus\x12$.tradepit.v1.SetTradingStatusRequest\x1a%.tradepit.v1.SetTradingStatusResponse\x12H\n\rAdjustBalance\x12!.tradepit.v1.AdjustBalanceRequest\x1a\x14.tradepit.v1.Account\x12S\n\x0cListAccounts\x12 .tradepit.v1.ListAccountsRequest\x1a!.tradepit.v1.ListAccountsResponse\x12M\n\nListAgents\x12\x1e.tradepit.v1.ListAgentsRequest\x1a\x1f.tradepit.v1.ListAgentsResponse\x12M\n\nEndSession\x12\x1e.tradepit.v1.EndSessionRequest\x1a\x1f.tradepit.v1.EndSessionResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradepit.v1.admin_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_BALANCECHANGE']._serialized_start=641
-  _globals['_BALANCECHANGE']._serialized_end=747
+  _globals['_BALANCECHANGE']._serialized_start=1116
+  _globals['_BALANCECHANGE']._serialized_end=1222
   _globals['_CREATEINSTRUMENTREQUEST']._serialized_start=66
   _globals['_CREATEINSTRUMENTREQUEST']._serialized_end=187
-  _globals['_SETTRADINGSTATUSREQUEST']._serialized_start=189
-  _globals['_SETTRADINGSTATUSREQUEST']._serialized_end=274
-  _globals['_SETTRADINGSTATUSRESPONSE']._serialized_start=276
-  _globals['_SETTRADINGSTATUSRESPONSE']._serialized_end=348
-  _globals['_ADJUSTBALANCEREQUEST']._serialized_start=350
-  _globals['_ADJUSTBALANCEREQUEST']._serialized_end=466
-  _globals['_LISTACCOUNTSREQUEST']._serialized_start=468
-  _globals['_LISTACCOUNTSREQUEST']._serialized_end=489
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=491
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=553
-  _globals['_ENDSESSIONREQUEST']._serialized_start=555
-  _globals['_ENDSESSIONREQUEST']._serialized_end=590
-  _globals['_ENDSESSIONRESPONSE']._serialized_start=592
-  _globals['_ENDSESSIONRESPONSE']._serialized_end=639
-  _globals['_ADMINSERVICE']._serialized_start=750
-  _globals['_ADMINSERVICE']._serialized_end=1182
+  _globals['_REMOVEINSTRUMENTREQUEST']._serialized_start=189
+  _globals['_REMOVEINSTRUMENTREQUEST']._serialized_end=230
+  _globals['_REMOVEINSTRUMENTRESPONSE']._serialized_start=232
+  _globals['_REMOVEINSTRUMENTRESPONSE']._serialized_end=332
+  _globals['_SETTRADINGSTATUSREQUEST']._serialized_start=334
+  _globals['_SETTRADINGSTATUSREQUEST']._serialized_end=419
+  _globals['_SETTRADINGSTATUSRESPONSE']._serialized_start=421
+  _globals['_SETTRADINGSTATUSRESPONSE']._serialized_end=493
+  _globals['_ADJUSTBALANCEREQUEST']._serialized_start=495
+  _globals['_ADJUSTBALANCEREQUEST']._serialized_end=611
+  _globals['_LISTACCOUNTSREQUEST']._serialized_start=613
+  _globals['_LISTACCOUNTSREQUEST']._serialized_end=634
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=636
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=698
+  _globals['_ENDSESSIONREQUEST']._serialized_start=700
+  _globals['_ENDSESSIONREQUEST']._serialized_end=735
+  _globals['_ENDSESSIONRESPONSE']._serialized_start=737
+  _globals['_ENDSESSIONRESPONSE']._serialized_end=784
+  _globals['_LISTAGENTSREQUEST']._serialized_start=786
+  _globals['_LISTAGENTSREQUEST']._serialized_end=868
+  _globals['_LISTAGENTSRESPONSE']._serialized_start=870
+  _globals['_LISTAGENTSRESPONSE']._serialized_end=959
+  _globals['_AGENTACTIVITY']._serialized_start=962
+  _globals['_AGENTACTIVITY']._serialized_end=1114
+  _globals['_ADMINSERVICE']._serialized_start=1225
+  _globals['_ADMINSERVICE']._serialized_end=1833
 # @@protoc_insertion_point(module_scope)

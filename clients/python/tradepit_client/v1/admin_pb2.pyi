@@ -74,6 +74,53 @@ class CreateInstrumentRequest(_message.Message):
 Global___CreateInstrumentRequest: _TypeAlias = CreateInstrumentRequest  # noqa: Y015
 
 @_typing.final
+class RemoveInstrumentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    symbol: _builtins.str
+    def __init__(
+        self,
+        *,
+        symbol: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["symbol", b"symbol"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveInstrumentRequest: _TypeAlias = RemoveInstrumentRequest  # noqa: Y015
+
+@_typing.final
+class RemoveInstrumentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INSTRUMENT_FIELD_NUMBER: _builtins.int
+    CANCELLED_ORDER_IDS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def instrument(self) -> _common_pb2.Instrument:
+        """as delisted: status TRADING_STATUS_DELISTED"""
+
+    @_builtins.property
+    def cancelled_order_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """the resting orders it cancelled"""
+
+    def __init__(
+        self,
+        *,
+        instrument: _common_pb2.Instrument | None = ...,
+        cancelled_order_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["instrument", b"instrument"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cancelled_order_ids", b"cancelled_order_ids", "instrument", b"instrument"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RemoveInstrumentResponse: _TypeAlias = RemoveInstrumentResponse  # noqa: Y015
+
+@_typing.final
 class SetTradingStatusRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -218,3 +265,101 @@ class EndSessionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EndSessionResponse: _TypeAlias = EndSessionResponse  # noqa: Y015
+
+@_typing.final
+class ListAgentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INCLUDE_SYSTEM_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    include_system: _builtins.bool
+    """also list the system accounts (the built-in market makers)"""
+    page_size: _builtins.int
+    """1..1000, default 100"""
+    page_token: _builtins.str
+    """from the previous response"""
+    def __init__(
+        self,
+        *,
+        include_system: _builtins.bool = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_system", b"include_system", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAgentsRequest: _TypeAlias = ListAgentsRequest  # noqa: Y015
+
+@_typing.final
+class ListAgentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    AGENTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """empty on the last page"""
+    @_builtins.property
+    def agents(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgentActivity]: ...
+    def __init__(
+        self,
+        *,
+        agents: _abc.Iterable[Global___AgentActivity] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agents", b"agents", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAgentsResponse: _TypeAlias = ListAgentsResponse  # noqa: Y015
+
+@_typing.final
+class AgentActivity(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_FIELD_NUMBER: _builtins.int
+    ORDERS_FIELD_NUMBER: _builtins.int
+    FILLS_FIELD_NUMBER: _builtins.int
+    TRADED_QUANTITY_FIELD_NUMBER: _builtins.int
+    TRADED_NOTIONAL_FIELD_NUMBER: _builtins.int
+    REJECTS_FIELD_NUMBER: _builtins.int
+    orders: _builtins.int
+    """New orders the exchange took (each got an order_id), whatever happened to them next,
+    including post-only orders the book refused.
+    """
+    fills: _builtins.int
+    """fills of the account's orders (one per trade it was in)"""
+    traded_quantity: _builtins.int
+    """units bought plus units sold"""
+    traded_notional: _builtins.int
+    """sum of price * quantity over those fills, in cash units"""
+    rejects: _builtins.int
+    """Requests of this account the exchange refused before they changed anything (a unary
+    error, or a REJECTED report with sequence 0 on the stream). Refusals are not
+    journaled, so this counts from zero at each server start; requests turned away
+    before the exchange (rate limit, malformed stream messages) are not counted.
+    """
+    @_builtins.property
+    def account(self) -> _common_pb2.Account: ...
+    def __init__(
+        self,
+        *,
+        account: _common_pb2.Account | None = ...,
+        orders: _builtins.int = ...,
+        fills: _builtins.int = ...,
+        traded_quantity: _builtins.int = ...,
+        traded_notional: _builtins.int = ...,
+        rejects: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["account", b"account"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "fills", b"fills", "orders", b"orders", "rejects", b"rejects", "traded_notional", b"traded_notional", "traded_quantity", b"traded_quantity"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgentActivity: _TypeAlias = AgentActivity  # noqa: Y015

@@ -40,6 +40,11 @@ class AdminServiceStub:
                 request_serializer=tradepit_dot_v1_dot_admin__pb2.CreateInstrumentRequest.SerializeToString,
                 response_deserializer=tradepit_dot_v1_dot_common__pb2.Instrument.FromString,
                 _registered_method=True)
+        self.RemoveInstrument = channel.unary_unary(
+                '/tradepit.v1.AdminService/RemoveInstrument',
+                request_serializer=tradepit_dot_v1_dot_admin__pb2.RemoveInstrumentRequest.SerializeToString,
+                response_deserializer=tradepit_dot_v1_dot_admin__pb2.RemoveInstrumentResponse.FromString,
+                _registered_method=True)
         self.SetTradingStatus = channel.unary_unary(
                 '/tradepit.v1.AdminService/SetTradingStatus',
                 request_serializer=tradepit_dot_v1_dot_admin__pb2.SetTradingStatusRequest.SerializeToString,
@@ -55,6 +60,11 @@ class AdminServiceStub:
                 request_serializer=tradepit_dot_v1_dot_admin__pb2.ListAccountsRequest.SerializeToString,
                 response_deserializer=tradepit_dot_v1_dot_admin__pb2.ListAccountsResponse.FromString,
                 _registered_method=True)
+        self.ListAgents = channel.unary_unary(
+                '/tradepit.v1.AdminService/ListAgents',
+                request_serializer=tradepit_dot_v1_dot_admin__pb2.ListAgentsRequest.SerializeToString,
+                response_deserializer=tradepit_dot_v1_dot_admin__pb2.ListAgentsResponse.FromString,
+                _registered_method=True)
         self.EndSession = channel.unary_unary(
                 '/tradepit.v1.AdminService/EndSession',
                 request_serializer=tradepit_dot_v1_dot_admin__pb2.EndSessionRequest.SerializeToString,
@@ -66,7 +76,22 @@ class AdminServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def CreateInstrument(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists a new symbol; it trades at once. ALREADY_EXISTS if the symbol is listed, or
+        was ever delisted.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveInstrument(self, request, context):
+        """Delists a symbol: every resting order in it is cancelled and its escrow returned
+        (each owner gets an EXEC_TYPE_CANCELED report, market data shows the book empty and
+        then TRADING_STATUS_DELISTED), and it leaves ListInstruments. New orders, market-data
+        subscriptions and GetBook for it then fail NOT_FOUND, saying it was delisted.
+        Positions in it stay in their accounts, marked at its last trade price (in
+        portfolios and the leaderboard); they can no longer be sold. Orders and fills in it
+        stay readable. A removed symbol is never listed again (CreateInstrument refuses it).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -92,6 +117,13 @@ class AdminServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListAgents(self, request, context):
+        """Accounts with their activity figures, oldest account first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def EndSession(self, request, context):
         """Ends the trading session: every resting DAY order expires (one symbol, or all).
         """
@@ -107,6 +139,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     request_deserializer=tradepit_dot_v1_dot_admin__pb2.CreateInstrumentRequest.FromString,
                     response_serializer=tradepit_dot_v1_dot_common__pb2.Instrument.SerializeToString,
             ),
+            'RemoveInstrument': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveInstrument,
+                    request_deserializer=tradepit_dot_v1_dot_admin__pb2.RemoveInstrumentRequest.FromString,
+                    response_serializer=tradepit_dot_v1_dot_admin__pb2.RemoveInstrumentResponse.SerializeToString,
+            ),
             'SetTradingStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.SetTradingStatus,
                     request_deserializer=tradepit_dot_v1_dot_admin__pb2.SetTradingStatusRequest.FromString,
@@ -121,6 +158,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.ListAccounts,
                     request_deserializer=tradepit_dot_v1_dot_admin__pb2.ListAccountsRequest.FromString,
                     response_serializer=tradepit_dot_v1_dot_admin__pb2.ListAccountsResponse.SerializeToString,
+            ),
+            'ListAgents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgents,
+                    request_deserializer=tradepit_dot_v1_dot_admin__pb2.ListAgentsRequest.FromString,
+                    response_serializer=tradepit_dot_v1_dot_admin__pb2.ListAgentsResponse.SerializeToString,
             ),
             'EndSession': grpc.unary_unary_rpc_method_handler(
                     servicer.EndSession,
@@ -155,6 +197,33 @@ class AdminService:
             '/tradepit.v1.AdminService/CreateInstrument',
             tradepit_dot_v1_dot_admin__pb2.CreateInstrumentRequest.SerializeToString,
             tradepit_dot_v1_dot_common__pb2.Instrument.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveInstrument(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradepit.v1.AdminService/RemoveInstrument',
+            tradepit_dot_v1_dot_admin__pb2.RemoveInstrumentRequest.SerializeToString,
+            tradepit_dot_v1_dot_admin__pb2.RemoveInstrumentResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -236,6 +305,33 @@ class AdminService:
             '/tradepit.v1.AdminService/ListAccounts',
             tradepit_dot_v1_dot_admin__pb2.ListAccountsRequest.SerializeToString,
             tradepit_dot_v1_dot_admin__pb2.ListAccountsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradepit.v1.AdminService/ListAgents',
+            tradepit_dot_v1_dot_admin__pb2.ListAgentsRequest.SerializeToString,
+            tradepit_dot_v1_dot_admin__pb2.ListAgentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,6 +35,18 @@ class AdminServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> AdminServiceAsyncStub: ...
     CreateInstrument: _grpc.UnaryUnaryMultiCallable[_admin_pb2.CreateInstrumentRequest, _common_pb2.Instrument]
+    """Lists a new symbol; it trades at once. ALREADY_EXISTS if the symbol is listed, or
+    was ever delisted.
+    """
+    RemoveInstrument: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RemoveInstrumentRequest, _admin_pb2.RemoveInstrumentResponse]
+    """Delists a symbol: every resting order in it is cancelled and its escrow returned
+    (each owner gets an EXEC_TYPE_CANCELED report, market data shows the book empty and
+    then TRADING_STATUS_DELISTED), and it leaves ListInstruments. New orders, market-data
+    subscriptions and GetBook for it then fail NOT_FOUND, saying it was delisted.
+    Positions in it stay in their accounts, marked at its last trade price (in
+    portfolios and the leaderboard); they can no longer be sold. Orders and fills in it
+    stay readable. A removed symbol is never listed again (CreateInstrument refuses it).
+    """
     SetTradingStatus: _grpc.UnaryUnaryMultiCallable[_admin_pb2.SetTradingStatusRequest, _admin_pb2.SetTradingStatusResponse]
     """Halts or resumes one symbol, or every symbol when symbol is empty."""
     AdjustBalance: _grpc.UnaryUnaryMultiCallable[_admin_pb2.AdjustBalanceRequest, _common_pb2.Account]
@@ -42,6 +54,8 @@ class AdminServiceStub:
     shares (never below 0). Returns the account.
     """
     ListAccounts: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListAccountsRequest, _admin_pb2.ListAccountsResponse]
+    ListAgents: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListAgentsRequest, _admin_pb2.ListAgentsResponse]
+    """Accounts with their activity figures, oldest account first."""
     EndSession: _grpc.UnaryUnaryMultiCallable[_admin_pb2.EndSessionRequest, _admin_pb2.EndSessionResponse]
     """Ends the trading session: every resting DAY order expires (one symbol, or all)."""
 
@@ -49,6 +63,18 @@ class AdminServiceStub:
 class AdminServiceAsyncStub(AdminServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     CreateInstrument: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateInstrumentRequest, _common_pb2.Instrument]  # type: ignore[assignment]
+    """Lists a new symbol; it trades at once. ALREADY_EXISTS if the symbol is listed, or
+    was ever delisted.
+    """
+    RemoveInstrument: _aio.UnaryUnaryMultiCallable[_admin_pb2.RemoveInstrumentRequest, _admin_pb2.RemoveInstrumentResponse]  # type: ignore[assignment]
+    """Delists a symbol: every resting order in it is cancelled and its escrow returned
+    (each owner gets an EXEC_TYPE_CANCELED report, market data shows the book empty and
+    then TRADING_STATUS_DELISTED), and it leaves ListInstruments. New orders, market-data
+    subscriptions and GetBook for it then fail NOT_FOUND, saying it was delisted.
+    Positions in it stay in their accounts, marked at its last trade price (in
+    portfolios and the leaderboard); they can no longer be sold. Orders and fills in it
+    stay readable. A removed symbol is never listed again (CreateInstrument refuses it).
+    """
     SetTradingStatus: _aio.UnaryUnaryMultiCallable[_admin_pb2.SetTradingStatusRequest, _admin_pb2.SetTradingStatusResponse]  # type: ignore[assignment]
     """Halts or resumes one symbol, or every symbol when symbol is empty."""
     AdjustBalance: _aio.UnaryUnaryMultiCallable[_admin_pb2.AdjustBalanceRequest, _common_pb2.Account]  # type: ignore[assignment]
@@ -56,6 +82,8 @@ class AdminServiceAsyncStub(AdminServiceStub):
     shares (never below 0). Returns the account.
     """
     ListAccounts: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListAccountsRequest, _admin_pb2.ListAccountsResponse]  # type: ignore[assignment]
+    ListAgents: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListAgentsRequest, _admin_pb2.ListAgentsResponse]  # type: ignore[assignment]
+    """Accounts with their activity figures, oldest account first."""
     EndSession: _aio.UnaryUnaryMultiCallable[_admin_pb2.EndSessionRequest, _admin_pb2.EndSessionResponse]  # type: ignore[assignment]
     """Ends the trading session: every resting DAY order expires (one symbol, or all)."""
 
@@ -65,7 +93,25 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _admin_pb2.CreateInstrumentRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_common_pb2.Instrument, _abc.Awaitable[_common_pb2.Instrument]]: ...
+    ) -> _typing.Union[_common_pb2.Instrument, _abc.Awaitable[_common_pb2.Instrument]]:
+        """Lists a new symbol; it trades at once. ALREADY_EXISTS if the symbol is listed, or
+        was ever delisted.
+        """
+
+    @_abc_1.abstractmethod
+    def RemoveInstrument(
+        self,
+        request: _admin_pb2.RemoveInstrumentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.RemoveInstrumentResponse, _abc.Awaitable[_admin_pb2.RemoveInstrumentResponse]]:
+        """Delists a symbol: every resting order in it is cancelled and its escrow returned
+        (each owner gets an EXEC_TYPE_CANCELED report, market data shows the book empty and
+        then TRADING_STATUS_DELISTED), and it leaves ListInstruments. New orders, market-data
+        subscriptions and GetBook for it then fail NOT_FOUND, saying it was delisted.
+        Positions in it stay in their accounts, marked at its last trade price (in
+        portfolios and the leaderboard); they can no longer be sold. Orders and fills in it
+        stay readable. A removed symbol is never listed again (CreateInstrument refuses it).
+        """
 
     @_abc_1.abstractmethod
     def SetTradingStatus(
@@ -91,6 +137,14 @@ class AdminServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _admin_pb2.ListAccountsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.ListAccountsResponse, _abc.Awaitable[_admin_pb2.ListAccountsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListAgents(
+        self,
+        request: _admin_pb2.ListAgentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListAgentsResponse, _abc.Awaitable[_admin_pb2.ListAgentsResponse]]:
+        """Accounts with their activity figures, oldest account first."""
 
     @_abc_1.abstractmethod
     def EndSession(

@@ -270,12 +270,16 @@ class _TradingStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Trading
     TRADING_STATUS_UNSPECIFIED: _TradingStatus.ValueType  # 0
     TRADING_STATUS_TRADING: _TradingStatus.ValueType  # 1
     TRADING_STATUS_HALTED: _TradingStatus.ValueType  # 2
+    TRADING_STATUS_DELISTED: _TradingStatus.ValueType  # 3
+    """removed by the operator: never trades again"""
 
 class TradingStatus(_TradingStatus, metaclass=_TradingStatusEnumTypeWrapper): ...
 
 TRADING_STATUS_UNSPECIFIED: TradingStatus.ValueType  # 0
 TRADING_STATUS_TRADING: TradingStatus.ValueType  # 1
 TRADING_STATUS_HALTED: TradingStatus.ValueType  # 2
+TRADING_STATUS_DELISTED: TradingStatus.ValueType  # 3
+"""removed by the operator: never trades again"""
 Global___TradingStatus: _TypeAlias = TradingStatus  # noqa: Y015
 
 @_typing.final

@@ -55,7 +55,7 @@ class _ChannelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Channel.Value
     CHANNEL_CANDLES: _Channel.ValueType  # 5
     """the open candle at `candle_interval`, and each close"""
     CHANNEL_STATUS: _Channel.ValueType  # 6
-    """trading status changes"""
+    """trading status changes (DELISTED: nothing follows)"""
 
 class Channel(_Channel, metaclass=_ChannelEnumTypeWrapper): ...
 
@@ -71,7 +71,7 @@ CHANNEL_TRADES: Channel.ValueType  # 4
 CHANNEL_CANDLES: Channel.ValueType  # 5
 """the open candle at `candle_interval`, and each close"""
 CHANNEL_STATUS: Channel.ValueType  # 6
-"""trading status changes"""
+"""trading status changes (DELISTED: nothing follows)"""
 Global___Channel: _TypeAlias = Channel  # noqa: Y015
 
 class _CandleInterval:
