@@ -48,6 +48,8 @@ class GroupCommit:
         self.committed_sequence = next_sequence - 1
         self.batch_size = batch_size
         self.failing: str | None = None  # the last commit error, while commits fail
+        # Told the reason when commits start failing, and None once they work again.
+        self.on_failing: Callable[[str | None], None] | None = None
         self.batches = 0  # transactions committed
         self.entries = 0  # entries they held
         self.flush_s = flush_ms / 1000
@@ -176,6 +178,11 @@ class GroupCommit:
             self._in_flight = None
             in_flight.set_result(None)
 
+    def _set_failing(self, reason: str | None) -> None:
+        self.failing = reason
+        if self.on_failing is not None:
+            self.on_failing(reason)
+
     async def _commit(self, batch: list[_Item]) -> bool:
         """Write the batch's commands, retrying until it works; False if closing gave up."""
         entries = [item.entry for item in batch if item.entry is not None]
@@ -194,6 +201,7 @@ class GroupCommit:
                 if self.failing is None:
                     log.error("journal commit failed; refusing new commands and retrying "
                               "%d pending: %s", len(entries), reason)
+                    self._set_failing(reason)
                 self.failing = reason
                 if loop.time() + delay > self._give_up_at:
                     log.error("gave up committing %d journal entries at shutdown; they were "
@@ -204,7 +212,7 @@ class GroupCommit:
                 delay = min(delay * 2, RETRY_MAX_S)
         if self.failing is not None:
             log.warning("journal commits again; accepting commands")
-            self.failing = None
+            self._set_failing(None)
         self.committed_sequence = entries[-1].sequence
         self.batches += 1
         self.entries += len(entries)

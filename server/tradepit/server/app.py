@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from tradepit_client.v1 import (
     account_pb2,
@@ -36,6 +36,7 @@ from tradepit.server.account_service import AccountService
 from tradepit.server.admin_service import AdminService
 from tradepit.server.clock import EngineClock, WallClock
 from tradepit.server.gateway import Gateway
+from tradepit.server.health import ExchangeHealth
 from tradepit.server.interceptors import AuthInterceptor, RejectInterceptor
 from tradepit.server.marketdata_service import MarketDataService, add_to_server
 from tradepit.server.order_service import OrderService
@@ -46,12 +47,15 @@ log = logging.getLogger(__name__)
 
 BookFactory = Callable[[int, int], Any]
 
-SERVICE_NAMES = (
+WRITING_SERVICES = (  # NOT_SERVING in health while the journal cannot commit
     account_pb2.DESCRIPTOR.services_by_name["AccountService"].full_name,
     order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name,
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"].full_name,
+)
+READING_SERVICES = (
     marketdata_pb2.DESCRIPTOR.services_by_name["MarketDataService"].full_name,
 )
+SERVICE_NAMES = WRITING_SERVICES + READING_SERVICES
 
 
 @dataclass
@@ -162,10 +166,11 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
                                     settings.max_message_bytes), server)
     recovered = await restore(settings, gateway)  # after the listeners, before serving
 
-    health_servicer = health.aio.HealthServicer()
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    for name in ("", *SERVICE_NAMES):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    health = ExchangeHealth(WRITING_SERVICES, READING_SERVICES)
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    await health.serve()
+    if gateway.journal is not None:
+        gateway.journal.on_failing = health.journal_failing
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
          reflection.SERVICE_NAME), server)
