@@ -49,7 +49,7 @@ async def test_every_cookbook_command_works_as_printed(server):
         outputs.append(out)
 
     (listed, described, health, created, submitted, streamed, portfolio, open_orders,
-     instruments, book) = outputs
+     leaderboard, instruments, book) = outputs
     assert {"tradepit.v1.AccountService", "tradepit.v1.OrderService",
             "tradepit.v1.AdminService", "grpc.health.v1.Health"} <= set(listed.split())
     assert "rpc OrderStream ( stream .tradepit.v1.OrderStreamRequest )" in described
@@ -61,6 +61,9 @@ async def test_every_cookbook_command_works_as_printed(server):
     assert int(json.loads(portfolio)["reserved_cash"]) == 5 * 9_800 + 5 * 9_800 * 10 // 10_000
     orders = json.loads(open_orders)["orders"]
     assert [o["client_order_id"] for o in orders] == ["second"]
+    [standing] = json.loads(leaderboard)["entries"]
+    assert (standing["rank"], standing["account"]["name"]) == (1, "my-agent")
+    assert int(standing["equity"]) == int(standing["net_deposits"]) == 1_000_000
     assert {i["symbol"] for i in json.loads(instruments)["instruments"]} == {"ACME", "LOTS"}
     snapshot = json.loads(book)
     assert snapshot["bids"] == [{"price": "9800", "quantity": "5", "order_count": "1"}]
