@@ -86,9 +86,10 @@ class Desk:
     def status(self, status: int) -> None:
         self.run(SetTradingStatus(SYMBOL, status, self.now))
 
-    def read(self, subscriber: Subscriber[Any]) -> list[marketdata_pb2.MarketDataUpdate]:
+    def read(self, subscriber: Subscriber[Any], max_bytes: int = 1 << 19
+             ) -> list[marketdata_pb2.MarketDataUpdate]:
         """What the stream's writer would send now, decoded."""
         assert self.hub is not None
         owed, queued = subscriber.take()
-        frames = self.hub.snapshots(owed) + queued
+        frames = self.hub.snapshots(owed, max_bytes) + queued
         return list(marketdata_pb2.MarketDataBatch.FromString(b"".join(frames)).updates)

@@ -103,6 +103,7 @@ class LocalBook:
         self.resubscribes = 0     # streams reopened after RESOURCE_EXHAUSTED
         self.last_error: BookOutOfSync | None = None
         self._after_snapshot = False
+        self._parts_due: tuple[int, int] | None = None  # (next part, parts) of a snapshot
         self._levels: dict[int, dict[int, Level]] = {BUY: {}, SELL: {}}
         self._orders: dict[int, RestingOrder] = {}
         # L3: per side and price, order ids in time priority (dicts keep insertion order).
@@ -174,6 +175,9 @@ class LocalBook:
         if update.snapshot:
             self._load_stream_snapshot(update)
             return True
+        if self._parts_due:
+            raise self._fail(BookOutOfSync.GAP, f"snapshot part {self._parts_due[0]} of "
+                                                f"{self._parts_due[1]} never came")
         if not self.in_sync:
             raise self._fail(BookOutOfSync.UNSYNCED, "no usable snapshot yet")
         if self._after_snapshot:
@@ -203,6 +207,7 @@ class LocalBook:
         if snapshot.symbol and snapshot.symbol != self.symbol:
             raise ValueError(f"snapshot of {snapshot.symbol} given to the {self.symbol} book")
         self._clear()
+        self._parts_due = None
         if self.channel == L2:
             self._set_levels(snapshot.bids, snapshot.asks)
         else:
@@ -248,7 +253,17 @@ class LocalBook:
             self._waiters = waiting
 
     def _load_stream_snapshot(self, update: marketdata_pb2.MarketDataUpdate) -> None:
+        if update.snapshot_part > 1:
+            self._load_snapshot_part(update)
+            return
         self._clear()
+        if update.snapshot_parts > 1:  # the first of several: in sync after the last
+            self._set_orders(update.orders.bids, update.orders.asks)
+            self.in_sync = False
+            self._parts_due = (2, update.snapshot_parts)
+            self.sequence = update.sequence
+            return
+        self._parts_due = None
         if self.channel == L2:
             if update.depth.depth:
                 self.depth = update.depth.depth
@@ -258,6 +273,22 @@ class LocalBook:
         else:
             self._set_orders(update.orders.bids, update.orders.asks)
         self._synced_at(update.sequence)
+
+    def _load_snapshot_part(self, update: marketdata_pb2.MarketDataUpdate) -> None:
+        """A later part of an L3 snapshot: its orders go after the ones already held."""
+        expected = self._parts_due
+        if expected != (update.snapshot_part, update.snapshot_parts) or \
+                update.sequence != self.sequence:
+            self._parts_due = None
+            raise self._fail(BookOutOfSync.GAP, f"snapshot part {update.snapshot_part} of "
+                                                f"{update.snapshot_parts} at {update.sequence} "
+                                                f"came when {expected} at {self.sequence} was due")
+        self._set_orders(update.orders.bids, update.orders.asks)
+        if update.snapshot_part == update.snapshot_parts:
+            self._parts_due = None
+            self._synced_at(update.sequence)
+        else:
+            self._parts_due = (update.snapshot_part + 1, update.snapshot_parts)
 
     def _check_depth(self, expected: int, depth: int, what: str) -> None:
         actual = self.checksum(depth or self.depth)

@@ -100,6 +100,10 @@ class Feed:
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
         raise NotImplementedError
 
+    def snapshot_parts(self, now_ns: int, conflated: bool, max_bytes: int) -> list[Update]:
+        """The snapshot as updates of about `max_bytes` at most: one, but for L3."""
+        return [self.snapshot(now_ns, conflated)]
+
     def _message(self, sequence: int, timestamp_ns: int, *, snapshot: bool = False,
                  conflated: bool = False,
                  quote: marketdata_pb2.Quote | None = None,
@@ -224,6 +228,26 @@ class OrdersFeed(Feed):
                              conflated=conflated, orders=marketdata_pb2.OrderUpdates(
                                  bids=[messages.book_order(o) for o in bids],
                                  asks=[messages.book_order(o) for o in asks]))
+
+    def snapshot_parts(self, now_ns: int, conflated: bool, max_bytes: int) -> list[Update]:
+        """Every resting order, in parts of at most `max_bytes` when they do not fit in
+        one: each order takes at most messages.MAX_BOOK_ORDER_BYTES."""
+        bids, asks = self.market.view.orders()
+        per_part = max(1, max_bytes // messages.MAX_BOOK_ORDER_BYTES)
+        if len(bids) + len(asks) <= per_part:
+            return [self.snapshot(now_ns, conflated)]
+        tagged = [(True, o) for o in bids] + [(False, o) for o in asks]
+        chunks = [tagged[i:i + per_part] for i in range(0, len(tagged), per_part)]
+        parts = []
+        for number, chunk in enumerate(chunks, 1):
+            update = self._message(self.market.view.sequence, now_ns, snapshot=True,
+                                   conflated=conflated, orders=marketdata_pb2.OrderUpdates(
+                                       bids=[messages.book_order(o) for bid, o in chunk if bid],
+                                       asks=[messages.book_order(o) for bid, o in chunk
+                                             if not bid]))
+            update.snapshot_part, update.snapshot_parts = number, len(chunks)
+            parts.append(update)
+        return parts
 
 
 class TradesFeed(Feed):

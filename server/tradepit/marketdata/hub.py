@@ -183,10 +183,12 @@ class MarketDataHub:
         if not self._candle_feeds:
             self.close()
 
-    def snapshots(self, owed: dict[Feed, bool]) -> list[bytes]:
-        """Encoded snapshots for a subscriber's owed feeds (feed -> conflated), taken now."""
+    def snapshots(self, owed: dict[Feed, bool], max_bytes: int) -> list[bytes]:
+        """Encoded snapshots for a subscriber's owed feeds (feed -> conflated), taken now;
+        one too large for `max_bytes` comes in parts."""
         now = self._clock()
-        return [frame(feed.snapshot(now, conflated)) for feed, conflated in owed.items()]
+        return [frame(part) for feed, conflated in owed.items()
+                for part in feed.snapshot_parts(now, conflated, max_bytes)]
 
     def feed_count(self) -> int:
         return sum(len(group.feeds) for group in self._symbols.values())

@@ -57,6 +57,11 @@ def levels(values: Iterable[Level]) -> list[marketdata_pb2.PriceLevel]:
     return [marketdata_pb2.PriceLevel(price=p, quantity=q, order_count=c) for p, q, c in values]
 
 
+# An encoded BookOrder with its tag and length, at its largest: four int64 fields of up
+# to 10 varint bytes plus a tag each, the side's two bytes, and two bytes to frame it.
+MAX_BOOK_ORDER_BYTES = 3 * 11 + 2 + 2 + 3
+
+
 def book_order(o: RestingOrder) -> marketdata_pb2.BookOrder:
     return marketdata_pb2.BookOrder(order_id=o.order_id, side=_Side(o.side), price=o.price,
                                     quantity=o.remaining)

@@ -100,6 +100,7 @@ class MarketDataService:
         self._exchange = gateway.exchange
         self._hub = hub
         self._queue_size = queue_size
+        self._max_message_bytes = max_message_bytes
         self._batch_bytes = max_message_bytes // 2  # headroom below the send limit
 
     async def ListInstruments(self, request: marketdata_pb2.ListInstrumentsRequest,
@@ -124,6 +125,13 @@ class MarketDataService:
             bid_orders, ask_orders = view.orders()
             snapshot.bid_orders.extend(messages.book_order(o) for o in bid_orders)
             snapshot.ask_orders.extend(messages.book_order(o) for o in ask_orders)
+            if snapshot.ByteSize() > self._max_message_bytes:
+                await context.abort(
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    f"{request.symbol} has {len(bid_orders) + len(ask_orders)} resting "
+                    f"orders, more than one message of at most {self._max_message_bytes} "
+                    "bytes holds; subscribe to CHANNEL_L3 (its snapshot comes in parts), or "
+                    "ask for levels only (orders = false)")
         return snapshot
 
     async def GetCandles(self, request: marketdata_pb2.GetCandlesRequest,
@@ -164,7 +172,8 @@ class MarketDataService:
                         "trades or L3, which are never dropped, so it was closed; "
                         "resubscribe to start again from snapshots")
                 owed, queued = subscriber.take()
-                frames = self._hub.snapshots(owed) + queued if owed else queued
+                frames = self._hub.snapshots(owed, self._batch_bytes) + queued if owed \
+                    else queued
                 for batch in messages.batches(frames, self._batch_bytes):
                     yield batch
         finally:

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from tradepit_client.v1 import common_pb2 as tradepit_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctradepit/v1/marketdata.proto\x12\x0btradepit.v1\x1a\x18tradepit/v1/common.proto\"\x18\n\x16ListInstrumentsRequest\"G\n\x17ListInstrumentsResponse\x12,\n\x0binstruments\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.Instrument\"B\n\nPriceLevel\x12\r\n\x05price\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x03\x12\x13\n\x0border_count\x18\x03 \x01(\x03\"_\n\tBookOrder\x12\x10\n\x08order_id\x18\x01 \x01(\x03\x12\x1f\n\x04side\x18\x02 \x01(\x0e\x32\x11.tradepit.v1.Side\x12\r\n\x05price\x18\x03 \x01(\x03\x12\x10\n\x08quantity\x18\x04 \x01(\x03\"?\n\x0eGetBookRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x02 \x01(\x05\x12\x0e\n\x06orders\x18\x03 \x01(\x08\"\x8d\x02\n\x0c\x42ookSnapshot\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12%\n\x04\x62ids\x18\x03 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12%\n\x04\x61sks\x18\x04 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12*\n\nbid_orders\x18\x05 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\x12*\n\nask_orders\x18\x06 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\x12\x10\n\x08\x63hecksum\x18\x07 \x01(\r\x12\r\n\x05\x64\x65pth\x18\x08 \x01(\x05\x12\x14\n\x0ctimestamp_ns\x18\t \x01(\x03\"\x8b\x01\n\x0cSubscription\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12&\n\x08\x63hannels\x18\x02 \x03(\x0e\x32\x14.tradepit.v1.Channel\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x05\x12\x34\n\x0f\x63\x61ndle_interval\x18\x04 \x01(\x0e\x32\x1b.tradepit.v1.CandleInterval\"K\n\x17StreamMarketDataRequest\x12\x30\n\rsubscriptions\x18\x01 \x03(\x0b\x32\x19.tradepit.v1.Subscription\"A\n\x0fMarketDataBatch\x12.\n\x07updates\x18\x01 \x03(\x0b\x32\x1d.tradepit.v1.MarketDataUpdate\"\xc2\x03\n\x10MarketDataUpdate\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12%\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x14.tradepit.v1.Channel\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12\x19\n\x11previous_sequence\x18\x04 \x01(\x03\x12\x10\n\x08snapshot\x18\x05 \x01(\x08\x12\x11\n\tconflated\x18\x06 \x01(\x08\x12\x14\n\x0ctimestamp_ns\x18\x07 \x01(\x03\x12#\n\x05quote\x18\n \x01(\x0b\x32\x12.tradepit.v1.QuoteH\x00\x12)\n\x05\x64\x65pth\x18\x0b \x01(\x0b\x32\x18.tradepit.v1.DepthUpdateH\x00\x12+\n\x06orders\x18\x0c \x01(\x0b\x32\x19.tradepit.v1.OrderUpdatesH\x00\x12+\n\x06trades\x18\r \x01(\x0b\x32\x19.tradepit.v1.TradeUpdatesH\x00\x12-\n\x07\x63\x61ndles\x18\x0e \x01(\x0b\x32\x1a.tradepit.v1.CandleUpdatesH\x00\x12+\n\x06status\x18\x0f \x01(\x0b\x32\x19.tradepit.v1.StatusUpdateH\x00\x42\t\n\x07payload\"Y\n\x05Quote\x12\x11\n\tbid_price\x18\x01 \x01(\x03\x12\x14\n\x0c\x62id_quantity\x18\x02 \x01(\x03\x12\x11\n\task_price\x18\x03 \x01(\x03\x12\x14\n\x0c\x61sk_quantity\x18\x04 \x01(\x03\"|\n\x0b\x44\x65pthUpdate\x12%\n\x04\x62ids\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12%\n\x04\x61sks\x18\x02 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\r\x12\r\n\x05\x64\x65pth\x18\x04 \x01(\x05\"\x91\x02\n\nOrderEvent\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.tradepit.v1.OrderEvent.Kind\x12\x10\n\x08order_id\x18\x02 \x01(\x03\x12\x1f\n\x04side\x18\x03 \x01(\x0e\x32\x11.tradepit.v1.Side\x12\r\n\x05price\x18\x04 \x01(\x03\x12\x10\n\x08quantity\x18\x05 \x01(\x03\x12\x11\n\tremaining\x18\x06 \x01(\x03\x12\x10\n\x08sequence\x18\x07 \x01(\x03\"^\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0c\n\x08KIND_ADD\x10\x01\x12\x0f\n\x0bKIND_REDUCE\x10\x02\x12\x0f\n\x0bKIND_DELETE\x10\x03\x12\x10\n\x0cKIND_EXECUTE\x10\x04\"\x83\x01\n\x0cOrderUpdates\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.OrderEvent\x12$\n\x04\x62ids\x18\x02 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\x12$\n\x04\x61sks\x18\x03 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\"\x92\x01\n\nTradePrint\x12\x10\n\x08trade_id\x18\x01 \x01(\x03\x12\r\n\x05price\x18\x02 \x01(\x03\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12)\n\x0e\x61ggressor_side\x18\x04 \x01(\x0e\x32\x11.tradepit.v1.Side\x12\x14\n\x0ctimestamp_ns\x18\x05 \x01(\x03\x12\x10\n\x08sequence\x18\x06 \x01(\x03\"7\n\x0cTradeUpdates\x12\'\n\x06trades\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.TradePrint\"\xc8\x01\n\x06\x43\x61ndle\x12-\n\x08interval\x18\x01 \x01(\x0e\x32\x1b.tradepit.v1.CandleInterval\x12\x10\n\x08start_ns\x18\x02 \x01(\x03\x12\x0c\n\x04open\x18\x03 \x01(\x03\x12\x0c\n\x04high\x18\x04 \x01(\x03\x12\x0b\n\x03low\x18\x05 \x01(\x03\x12\r\n\x05\x63lose\x18\x06 \x01(\x03\x12\x0e\n\x06volume\x18\x07 \x01(\x03\x12\x10\n\x08notional\x18\x08 \x01(\x03\x12\x13\n\x0btrade_count\x18\t \x01(\x03\x12\x0e\n\x06\x63losed\x18\n \x01(\x08\"5\n\rCandleUpdates\x12$\n\x07\x63\x61ndles\x18\x01 \x03(\x0b\x32\x13.tradepit.v1.Candle\":\n\x0cStatusUpdate\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.tradepit.v1.TradingStatus\"\x83\x01\n\x11GetCandlesRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12-\n\x08interval\x18\x02 \x01(\x0e\x32\x1b.tradepit.v1.CandleInterval\x12\x10\n\x08start_ns\x18\x03 \x01(\x03\x12\x0e\n\x06\x65nd_ns\x18\x04 \x01(\x03\x12\r\n\x05limit\x18\x05 \x01(\x05\":\n\x12GetCandlesResponse\x12$\n\x07\x63\x61ndles\x18\x01 \x03(\x0b\x32\x13.tradepit.v1.Candle*\x8f\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x0e\n\nCHANNEL_L1\x10\x01\x12\x0e\n\nCHANNEL_L2\x10\x02\x12\x0e\n\nCHANNEL_L3\x10\x03\x12\x12\n\x0e\x43HANNEL_TRADES\x10\x04\x12\x13\n\x0f\x43HANNEL_CANDLES\x10\x05\x12\x12\n\x0e\x43HANNEL_STATUS\x10\x06*\xc2\x01\n\x0e\x43\x61ndleInterval\x12\x1f\n\x1b\x43\x41NDLE_INTERVAL_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1S\x10\x01\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1M\x10\x02\x12\x16\n\x12\x43\x41NDLE_INTERVAL_5M\x10\x03\x12\x17\n\x13\x43\x41NDLE_INTERVAL_15M\x10\x04\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1H\x10\x05\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1D\x10\x06\x32\xdd\x02\n\x11MarketDataService\x12\\\n\x0fListInstruments\x12#.tradepit.v1.ListInstrumentsRequest\x1a$.tradepit.v1.ListInstrumentsResponse\x12\x41\n\x07GetBook\x12\x1b.tradepit.v1.GetBookRequest\x1a\x19.tradepit.v1.BookSnapshot\x12X\n\x10StreamMarketData\x12$.tradepit.v1.StreamMarketDataRequest\x1a\x1c.tradepit.v1.MarketDataBatch0\x01\x12M\n\nGetCandles\x12\x1e.tradepit.v1.GetCandlesRequest\x1a\x1f.tradepit.v1.GetCandlesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ctradepit/v1/marketdata.proto\x12\x0btradepit.v1\x1a\x18tradepit/v1/common.proto\"\x18\n\x16ListInstrumentsRequest\"G\n\x17ListInstrumentsResponse\x12,\n\x0binstruments\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.Instrument\"B\n\nPriceLevel\x12\r\n\x05price\x18\x01 \x01(\x03\x12\x10\n\x08quantity\x18\x02 \x01(\x03\x12\x13\n\x0border_count\x18\x03 \x01(\x03\"_\n\tBookOrder\x12\x10\n\x08order_id\x18\x01 \x01(\x03\x12\x1f\n\x04side\x18\x02 \x01(\x0e\x32\x11.tradepit.v1.Side\x12\r\n\x05price\x18\x03 \x01(\x03\x12\x10\n\x08quantity\x18\x04 \x01(\x03\"?\n\x0eGetBookRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\r\n\x05\x64\x65pth\x18\x02 \x01(\x05\x12\x0e\n\x06orders\x18\x03 \x01(\x08\"\x8d\x02\n\x0c\x42ookSnapshot\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x03\x12%\n\x04\x62ids\x18\x03 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12%\n\x04\x61sks\x18\x04 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12*\n\nbid_orders\x18\x05 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\x12*\n\nask_orders\x18\x06 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\x12\x10\n\x08\x63hecksum\x18\x07 \x01(\r\x12\r\n\x05\x64\x65pth\x18\x08 \x01(\x05\x12\x14\n\x0ctimestamp_ns\x18\t \x01(\x03\"\x8b\x01\n\x0cSubscription\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12&\n\x08\x63hannels\x18\x02 \x03(\x0e\x32\x14.tradepit.v1.Channel\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x05\x12\x34\n\x0f\x63\x61ndle_interval\x18\x04 \x01(\x0e\x32\x1b.tradepit.v1.CandleInterval\"K\n\x17StreamMarketDataRequest\x12\x30\n\rsubscriptions\x18\x01 \x03(\x0b\x32\x19.tradepit.v1.Subscription\"A\n\x0fMarketDataBatch\x12.\n\x07updates\x18\x01 \x03(\x0b\x32\x1d.tradepit.v1.MarketDataUpdate\"\xf1\x03\n\x10MarketDataUpdate\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12%\n\x07\x63hannel\x18\x02 \x01(\x0e\x32\x14.tradepit.v1.Channel\x12\x10\n\x08sequence\x18\x03 \x01(\x03\x12\x19\n\x11previous_sequence\x18\x04 \x01(\x03\x12\x10\n\x08snapshot\x18\x05 \x01(\x08\x12\x11\n\tconflated\x18\x06 \x01(\x08\x12\x14\n\x0ctimestamp_ns\x18\x07 \x01(\x03\x12\x15\n\rsnapshot_part\x18\x08 \x01(\x05\x12\x16\n\x0esnapshot_parts\x18\t \x01(\x05\x12#\n\x05quote\x18\n \x01(\x0b\x32\x12.tradepit.v1.QuoteH\x00\x12)\n\x05\x64\x65pth\x18\x0b \x01(\x0b\x32\x18.tradepit.v1.DepthUpdateH\x00\x12+\n\x06orders\x18\x0c \x01(\x0b\x32\x19.tradepit.v1.OrderUpdatesH\x00\x12+\n\x06trades\x18\r \x01(\x0b\x32\x19.tradepit.v1.TradeUpdatesH\x00\x12-\n\x07\x63\x61ndles\x18\x0e \x01(\x0b\x32\x1a.tradepit.v1.CandleUpdatesH\x00\x12+\n\x06status\x18\x0f \x01(\x0b\x32\x19.tradepit.v1.StatusUpdateH\x00\x42\t\n\x07payload\"Y\n\x05Quote\x12\x11\n\tbid_price\x18\x01 \x01(\x03\x12\x14\n\x0c\x62id_quantity\x18\x02 \x01(\x03\x12\x11\n\task_price\x18\x03 \x01(\x03\x12\x14\n\x0c\x61sk_quantity\x18\x04 \x01(\x03\"|\n\x0b\x44\x65pthUpdate\x12%\n\x04\x62ids\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12%\n\x04\x61sks\x18\x02 \x03(\x0b\x32\x17.tradepit.v1.PriceLevel\x12\x10\n\x08\x63hecksum\x18\x03 \x01(\r\x12\r\n\x05\x64\x65pth\x18\x04 \x01(\x05\"\x91\x02\n\nOrderEvent\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.tradepit.v1.OrderEvent.Kind\x12\x10\n\x08order_id\x18\x02 \x01(\x03\x12\x1f\n\x04side\x18\x03 \x01(\x0e\x32\x11.tradepit.v1.Side\x12\r\n\x05price\x18\x04 \x01(\x03\x12\x10\n\x08quantity\x18\x05 \x01(\x03\x12\x11\n\tremaining\x18\x06 \x01(\x03\x12\x10\n\x08sequence\x18\x07 \x01(\x03\"^\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0c\n\x08KIND_ADD\x10\x01\x12\x0f\n\x0bKIND_REDUCE\x10\x02\x12\x0f\n\x0bKIND_DELETE\x10\x03\x12\x10\n\x0cKIND_EXECUTE\x10\x04\"\x83\x01\n\x0cOrderUpdates\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.OrderEvent\x12$\n\x04\x62ids\x18\x02 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\x12$\n\x04\x61sks\x18\x03 \x03(\x0b\x32\x16.tradepit.v1.BookOrder\"\x92\x01\n\nTradePrint\x12\x10\n\x08trade_id\x18\x01 \x01(\x03\x12\r\n\x05price\x18\x02 \x01(\x03\x12\x10\n\x08quantity\x18\x03 \x01(\x03\x12)\n\x0e\x61ggressor_side\x18\x04 \x01(\x0e\x32\x11.tradepit.v1.Side\x12\x14\n\x0ctimestamp_ns\x18\x05 \x01(\x03\x12\x10\n\x08sequence\x18\x06 \x01(\x03\"7\n\x0cTradeUpdates\x12\'\n\x06trades\x18\x01 \x03(\x0b\x32\x17.tradepit.v1.TradePrint\"\xc8\x01\n\x06\x43\x61ndle\x12-\n\x08interval\x18\x01 \x01(\x0e\x32\x1b.tradepit.v1.CandleInterval\x12\x10\n\x08start_ns\x18\x02 \x01(\x03\x12\x0c\n\x04open\x18\x03 \x01(\x03\x12\x0c\n\x04high\x18\x04 \x01(\x03\x12\x0b\n\x03low\x18\x05 \x01(\x03\x12\r\n\x05\x63lose\x18\x06 \x01(\x03\x12\x0e\n\x06volume\x18\x07 \x01(\x03\x12\x10\n\x08notional\x18\x08 \x01(\x03\x12\x13\n\x0btrade_count\x18\t \x01(\x03\x12\x0e\n\x06\x63losed\x18\n \x01(\x08\"5\n\rCandleUpdates\x12$\n\x07\x63\x61ndles\x18\x01 \x03(\x0b\x32\x13.tradepit.v1.Candle\":\n\x0cStatusUpdate\x12*\n\x06status\x18\x01 \x01(\x0e\x32\x1a.tradepit.v1.TradingStatus\"\x83\x01\n\x11GetCandlesRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12-\n\x08interval\x18\x02 \x01(\x0e\x32\x1b.tradepit.v1.CandleInterval\x12\x10\n\x08start_ns\x18\x03 \x01(\x03\x12\x0e\n\x06\x65nd_ns\x18\x04 \x01(\x03\x12\r\n\x05limit\x18\x05 \x01(\x05\":\n\x12GetCandlesResponse\x12$\n\x07\x63\x61ndles\x18\x01 \x03(\x0b\x32\x13.tradepit.v1.Candle*\x8f\x01\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x0e\n\nCHANNEL_L1\x10\x01\x12\x0e\n\nCHANNEL_L2\x10\x02\x12\x0e\n\nCHANNEL_L3\x10\x03\x12\x12\n\x0e\x43HANNEL_TRADES\x10\x04\x12\x13\n\x0f\x43HANNEL_CANDLES\x10\x05\x12\x12\n\x0e\x43HANNEL_STATUS\x10\x06*\xc2\x01\n\x0e\x43\x61ndleInterval\x12\x1f\n\x1b\x43\x41NDLE_INTERVAL_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1S\x10\x01\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1M\x10\x02\x12\x16\n\x12\x43\x41NDLE_INTERVAL_5M\x10\x03\x12\x17\n\x13\x43\x41NDLE_INTERVAL_15M\x10\x04\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1H\x10\x05\x12\x16\n\x12\x43\x41NDLE_INTERVAL_1D\x10\x06\x32\xdd\x02\n\x11MarketDataService\x12\\\n\x0fListInstruments\x12#.tradepit.v1.ListInstrumentsRequest\x1a$.tradepit.v1.ListInstrumentsResponse\x12\x41\n\x07GetBook\x12\x1b.tradepit.v1.GetBookRequest\x1a\x19.tradepit.v1.BookSnapshot\x12X\n\x10StreamMarketData\x12$.tradepit.v1.StreamMarketDataRequest\x1a\x1c.tradepit.v1.MarketDataBatch0\x01\x12M\n\nGetCandles\x12\x1e.tradepit.v1.GetCandlesRequest\x1a\x1f.tradepit.v1.GetCandlesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradepit.v1.marketdata_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=2757
-  _globals['_CHANNEL']._serialized_end=2900
-  _globals['_CANDLEINTERVAL']._serialized_start=2903
-  _globals['_CANDLEINTERVAL']._serialized_end=3097
+  _globals['_CHANNEL']._serialized_start=2804
+  _globals['_CHANNEL']._serialized_end=2947
+  _globals['_CANDLEINTERVAL']._serialized_start=2950
+  _globals['_CANDLEINTERVAL']._serialized_end=3144
   _globals['_LISTINSTRUMENTSREQUEST']._serialized_start=71
   _globals['_LISTINSTRUMENTSREQUEST']._serialized_end=95
   _globals['_LISTINSTRUMENTSRESPONSE']._serialized_start=97
@@ -55,31 +55,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MARKETDATABATCH']._serialized_start=891
   _globals['_MARKETDATABATCH']._serialized_end=956
   _globals['_MARKETDATAUPDATE']._serialized_start=959
-  _globals['_MARKETDATAUPDATE']._serialized_end=1409
-  _globals['_QUOTE']._serialized_start=1411
-  _globals['_QUOTE']._serialized_end=1500
-  _globals['_DEPTHUPDATE']._serialized_start=1502
-  _globals['_DEPTHUPDATE']._serialized_end=1626
-  _globals['_ORDEREVENT']._serialized_start=1629
-  _globals['_ORDEREVENT']._serialized_end=1902
-  _globals['_ORDEREVENT_KIND']._serialized_start=1808
-  _globals['_ORDEREVENT_KIND']._serialized_end=1902
-  _globals['_ORDERUPDATES']._serialized_start=1905
-  _globals['_ORDERUPDATES']._serialized_end=2036
-  _globals['_TRADEPRINT']._serialized_start=2039
-  _globals['_TRADEPRINT']._serialized_end=2185
-  _globals['_TRADEUPDATES']._serialized_start=2187
-  _globals['_TRADEUPDATES']._serialized_end=2242
-  _globals['_CANDLE']._serialized_start=2245
-  _globals['_CANDLE']._serialized_end=2445
-  _globals['_CANDLEUPDATES']._serialized_start=2447
-  _globals['_CANDLEUPDATES']._serialized_end=2500
-  _globals['_STATUSUPDATE']._serialized_start=2502
-  _globals['_STATUSUPDATE']._serialized_end=2560
-  _globals['_GETCANDLESREQUEST']._serialized_start=2563
-  _globals['_GETCANDLESREQUEST']._serialized_end=2694
-  _globals['_GETCANDLESRESPONSE']._serialized_start=2696
-  _globals['_GETCANDLESRESPONSE']._serialized_end=2754
-  _globals['_MARKETDATASERVICE']._serialized_start=3100
-  _globals['_MARKETDATASERVICE']._serialized_end=3449
+  _globals['_MARKETDATAUPDATE']._serialized_end=1456
+  _globals['_QUOTE']._serialized_start=1458
+  _globals['_QUOTE']._serialized_end=1547
+  _globals['_DEPTHUPDATE']._serialized_start=1549
+  _globals['_DEPTHUPDATE']._serialized_end=1673
+  _globals['_ORDEREVENT']._serialized_start=1676
+  _globals['_ORDEREVENT']._serialized_end=1949
+  _globals['_ORDEREVENT_KIND']._serialized_start=1855
+  _globals['_ORDEREVENT_KIND']._serialized_end=1949
+  _globals['_ORDERUPDATES']._serialized_start=1952
+  _globals['_ORDERUPDATES']._serialized_end=2083
+  _globals['_TRADEPRINT']._serialized_start=2086
+  _globals['_TRADEPRINT']._serialized_end=2232
+  _globals['_TRADEUPDATES']._serialized_start=2234
+  _globals['_TRADEUPDATES']._serialized_end=2289
+  _globals['_CANDLE']._serialized_start=2292
+  _globals['_CANDLE']._serialized_end=2492
+  _globals['_CANDLEUPDATES']._serialized_start=2494
+  _globals['_CANDLEUPDATES']._serialized_end=2547
+  _globals['_STATUSUPDATE']._serialized_start=2549
+  _globals['_STATUSUPDATE']._serialized_end=2607
+  _globals['_GETCANDLESREQUEST']._serialized_start=2610
+  _globals['_GETCANDLESREQUEST']._serialized_end=2741
+  _globals['_GETCANDLESRESPONSE']._serialized_start=2743
+  _globals['_GETCANDLESRESPONSE']._serialized_end=2801
+  _globals['_MARKETDATASERVICE']._serialized_start=3147
+  _globals['_MARKETDATASERVICE']._serialized_end=3496
 # @@protoc_insertion_point(module_scope)

@@ -363,6 +363,8 @@ class MarketDataUpdate(_message.Message):
     SNAPSHOT_FIELD_NUMBER: _builtins.int
     CONFLATED_FIELD_NUMBER: _builtins.int
     TIMESTAMP_NS_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_PART_FIELD_NUMBER: _builtins.int
+    SNAPSHOT_PARTS_FIELD_NUMBER: _builtins.int
     QUOTE_FIELD_NUMBER: _builtins.int
     DEPTH_FIELD_NUMBER: _builtins.int
     ORDERS_FIELD_NUMBER: _builtins.int
@@ -378,6 +380,14 @@ class MarketDataUpdate(_message.Message):
     conflated: _builtins.bool
     """you fell behind; intermediate states were skipped"""
     timestamp_ns: _builtins.int
+    snapshot_part: _builtins.int
+    """An L3 snapshot too large for one message comes in parts, back to back on the stream:
+    every part has snapshot = true and the same sequence, and snapshot_part runs from 1
+    to snapshot_parts. Part 1 replaces your state; each later part adds its orders after
+    the ones you hold, in priority order. Updates follow the last part. Both are 0 when
+    the snapshot is whole.
+    """
+    snapshot_parts: _builtins.int
     @_builtins.property
     def quote(self) -> Global___Quote: ...
     @_builtins.property
@@ -400,6 +410,8 @@ class MarketDataUpdate(_message.Message):
         snapshot: _builtins.bool = ...,
         conflated: _builtins.bool = ...,
         timestamp_ns: _builtins.int = ...,
+        snapshot_part: _builtins.int = ...,
+        snapshot_parts: _builtins.int = ...,
         quote: Global___Quote | None = ...,
         depth: Global___DepthUpdate | None = ...,
         orders: Global___OrderUpdates | None = ...,
@@ -409,7 +421,7 @@ class MarketDataUpdate(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["candles", b"candles", "depth", b"depth", "orders", b"orders", "payload", b"payload", "quote", b"quote", "status", b"status", "trades", b"trades"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["candles", b"candles", "channel", b"channel", "conflated", b"conflated", "depth", b"depth", "orders", b"orders", "payload", b"payload", "previous_sequence", b"previous_sequence", "quote", b"quote", "sequence", b"sequence", "snapshot", b"snapshot", "status", b"status", "symbol", b"symbol", "timestamp_ns", b"timestamp_ns", "trades", b"trades"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["candles", b"candles", "channel", b"channel", "conflated", b"conflated", "depth", b"depth", "orders", b"orders", "payload", b"payload", "previous_sequence", b"previous_sequence", "quote", b"quote", "sequence", b"sequence", "snapshot", b"snapshot", "snapshot_part", b"snapshot_part", "snapshot_parts", b"snapshot_parts", "status", b"status", "symbol", b"symbol", "timestamp_ns", b"timestamp_ns", "trades", b"trades"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_payload: _TypeAlias = _typing.Literal["quote", "depth", "orders", "trades", "candles", "status"]  # noqa: Y015
     _WhichOneofArgType_payload: _TypeAlias = _typing.Literal["payload", b"payload"]  # noqa: Y015

@@ -68,6 +68,8 @@ class MarketDataServiceServicer:
     def GetBook(self, request, context):
         """A depth snapshot (the top `depth` levels, or every order when `orders` is set), with
         the book sequence it was taken at and the L2 checksum of its top `depth` levels.
+        RESOURCE_EXHAUSTED if every order does not fit in one message: follow CHANNEL_L3,
+        whose snapshot comes in parts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

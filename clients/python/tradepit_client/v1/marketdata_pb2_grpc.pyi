@@ -52,6 +52,8 @@ class MarketDataServiceStub:
     GetBook: _grpc.UnaryUnaryMultiCallable[_marketdata_pb2.GetBookRequest, _marketdata_pb2.BookSnapshot]
     """A depth snapshot (the top `depth` levels, or every order when `orders` is set), with
     the book sequence it was taken at and the L2 checksum of its top `depth` levels.
+    RESOURCE_EXHAUSTED if every order does not fit in one message: follow CHANNEL_L3,
+    whose snapshot comes in parts.
     """
     StreamMarketData: _grpc.UnaryStreamMultiCallable[_marketdata_pb2.StreamMarketDataRequest, _marketdata_pb2.MarketDataBatch]
     """Subscribe to symbols and channels. Each (symbol, channel) starts with a snapshot
@@ -73,6 +75,8 @@ class MarketDataServiceAsyncStub(MarketDataServiceStub):
     GetBook: _aio.UnaryUnaryMultiCallable[_marketdata_pb2.GetBookRequest, _marketdata_pb2.BookSnapshot]  # type: ignore[assignment]
     """A depth snapshot (the top `depth` levels, or every order when `orders` is set), with
     the book sequence it was taken at and the L2 checksum of its top `depth` levels.
+    RESOURCE_EXHAUSTED if every order does not fit in one message: follow CHANNEL_L3,
+    whose snapshot comes in parts.
     """
     StreamMarketData: _aio.UnaryStreamMultiCallable[_marketdata_pb2.StreamMarketDataRequest, _marketdata_pb2.MarketDataBatch]  # type: ignore[assignment]
     """Subscribe to symbols and channels. Each (symbol, channel) starts with a snapshot
@@ -103,6 +107,8 @@ class MarketDataServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_marketdata_pb2.BookSnapshot, _abc.Awaitable[_marketdata_pb2.BookSnapshot]]:
         """A depth snapshot (the top `depth` levels, or every order when `orders` is set), with
         the book sequence it was taken at and the L2 checksum of its top `depth` levels.
+        RESOURCE_EXHAUSTED if every order does not fit in one message: follow CHANNEL_L3,
+        whose snapshot comes in parts.
         """
 
     @_abc_1.abstractmethod
