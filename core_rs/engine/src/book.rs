@@ -57,6 +57,41 @@ impl Book {
         })
     }
 
+    /// A book holding `orders` (checked by the caller: each side best price first, then
+    /// time) with the given counters; the constructor behind [`Book::restore`].
+    pub(crate) fn with_resting(
+        tick_size: i64,
+        lot_size: i64,
+        seq: i64,
+        next_order_id: i64,
+        orders: &[Order],
+    ) -> Book {
+        let mut book = Book {
+            tick_size,
+            lot_size,
+            seq,
+            next_order_id,
+            bids: BookSide::new(Side::Buy),
+            asks: BookSide::new(Side::Sell),
+            store: OrderStore::default(),
+        };
+        // Stored in id order, so the DAY index is ascending as it requires; then linked in
+        // priority order, so each level's queue is the snapshot's.
+        let mut by_id: Vec<&Order> = orders.iter().collect();
+        by_id.sort_unstable_by_key(|order| order.order_id);
+        for order in by_id {
+            book.store.insert(*order);
+        }
+        for order in orders {
+            let slot = book.store.slot_of(order.order_id).expect("just stored");
+            match order.side {
+                Side::Buy => book.bids.push_back(&mut book.store, slot),
+                Side::Sell => book.asks.push_back(&mut book.store, slot),
+            }
+        }
+        book
+    }
+
     /// Applies any command, appending its events to `out`.
     pub fn apply(&mut self, command: &Command, out: &mut Vec<Event>) -> Result<(), BookError> {
         match *command {

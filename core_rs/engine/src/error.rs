@@ -23,6 +23,7 @@ code_enum!(
         InvalidInstrument = 16 => "INVALID_INSTRUMENT",
         InvalidBatch = 17 => "INVALID_BATCH",
         InvariantViolation = 18 => "INVARIANT_VIOLATION",
+        InvalidSnapshot = 19 => "INVALID_SNAPSHOT",
     }
 );
 
@@ -87,6 +88,8 @@ pub enum BookError {
     },
     /// Raised by `Book::validate`: names the broken invariant. Always a bug, never user input.
     InvariantViolation(String),
+    /// Raised by `Book::restore`: the snapshot bytes do not describe a valid book.
+    InvalidSnapshot(String),
 }
 
 impl BookError {
@@ -111,6 +114,7 @@ impl BookError {
             BookError::InvalidInstrument { .. } => ErrorCode::InvalidInstrument,
             BookError::InvalidBatch { .. } => ErrorCode::InvalidBatch,
             BookError::InvariantViolation(_) => ErrorCode::InvariantViolation,
+            BookError::InvalidSnapshot(_) => ErrorCode::InvalidSnapshot,
         }
     }
 }
@@ -182,6 +186,7 @@ impl fmt::Display for BookError {
                 write!(f, "batch length {length} is not a multiple of 88 bytes")
             }
             BookError::InvariantViolation(what) => f.write_str(what),
+            BookError::InvalidSnapshot(what) => write!(f, "invalid snapshot: {what}"),
         }
     }
 }
@@ -298,6 +303,11 @@ mod tests {
                 BookError::InvariantViolation("book is crossed".into()),
                 18,
                 "book is crossed",
+            ),
+            (
+                BookError::InvalidSnapshot("version 2 is not supported".into()),
+                19,
+                "invalid snapshot: version 2 is not supported",
             ),
         ];
         for (error, code, message) in cases {

@@ -30,11 +30,13 @@ mod id_hash;
 mod invariants;
 mod matching;
 mod side;
+mod snapshot;
 mod store;
 
 pub use book::{Book, DepthLevel};
 pub use error::{BookError, ErrorCode};
 pub use event::Event;
+pub use snapshot::SNAPSHOT_VERSION;
 pub use types::{
     AmendKind, CancelReason, Command, CommandKind, EventKind, NewOrder, Order, OrderType,
     RejectReason, Side, StpMode, TimeInForce, MAX_PRICE, MAX_QUANTITY,

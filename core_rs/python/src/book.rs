@@ -134,6 +134,20 @@ impl PyBook {
         Ok(PyBytes::new(py, &output))
     }
 
+    /// The whole book as bytes (format in core_rs/README.md, shared with the Python backend).
+    fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.book.snapshot())
+    }
+
+    /// A book rebuilt from `snapshot()` bytes of either backend.
+    #[staticmethod]
+    fn restore(data: &[u8]) -> PyResult<Self> {
+        Ok(PyBook {
+            book: Book::restore(data).map_err(to_py_err)?,
+            events: Vec::with_capacity(16),
+        })
+    }
+
     fn best_bid(&self) -> Option<(i64, i64)> {
         self.book.best_bid()
     }

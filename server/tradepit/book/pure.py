@@ -464,6 +464,37 @@ class Book:
                 out += pack(index, *event)
         return bytes(out)
 
+    # ---------------------------------------------------------------- snapshots
+
+    def snapshot(self) -> bytes:
+        """The whole book as little-endian i64 words (core_rs/README.md, "Snapshots")."""
+        bids, asks = self.orders()
+        words = [SNAPSHOT_VERSION, self._tick_size, self._lot_size, self._seq, self._next_id]
+        for side in (bids, asks):
+            words.append(len(side))
+            for order in side:
+                words.extend(int(field) for field in order)
+        return struct.pack(f"<{len(words)}q", *words)
+
+    @staticmethod
+    def restore(data: bytes) -> Book:
+        """A book rebuilt from `snapshot()` bytes of either backend, checked first."""
+        if not isinstance(data, bytes):
+            error = TypeError(f"'{type(data).__name__}' object is not an instance of 'bytes'")
+            error.add_note("while processing 'data'")
+            raise error
+        tick_size, lot_size, sequence, next_id, bids, asks = _read_snapshot(data)
+        book = Book(tick_size, lot_size)
+        book._seq, book._next_id = sequence, next_id
+        for records in (bids, asks):
+            for (order_id, owner, side, price, quantity, remaining, order_type, tif, post_only,
+                 stp, timestamp) in records:
+                order = _Resting(order_id, owner, side, price, quantity, order_type, tif,
+                                 post_only == 1, stp, timestamp)
+                order.remaining = remaining
+                book._rest(order)
+        return book
+
     # ------------------------------------------------------------------ queries
 
     @property
@@ -726,6 +757,81 @@ class Book:
         order.remaining = 0
         self._emit(events, CANCELLED, timestamp, order.order_id, order.owner, order.side,
                    order.price, quantity, 0, reason)
+
+
+SNAPSHOT_VERSION = 1
+_ORDER_WORDS = 11
+_MIN_WORDS = 7  # version, tick, lot, sequence, next id, bid count, ask count
+
+
+def _invalid_snapshot(detail: str) -> InvalidOrder:
+    return InvalidOrder(f"invalid snapshot: {detail}", ErrorCode.INVALID_SNAPSHOT)
+
+
+def _read_snapshot(data: bytes) -> tuple[int, int, int, int, list[tuple[int, ...]],
+                                          list[tuple[int, ...]]]:
+    """Parse and check snapshot bytes in the specification's order; raise the first failure."""
+    whole = _invalid_snapshot(f"{len(data)} bytes is not a whole snapshot")
+    if len(data) % 8 or len(data) < 8 * _MIN_WORDS:
+        raise whole
+    words = struct.unpack(f"<{len(data) // 8}q", data)
+    version, tick_size, lot_size, sequence, next_id = words[:5]
+    if version != SNAPSHOT_VERSION:
+        raise _invalid_snapshot(f"version {version} is not supported")
+    if tick_size <= 0 or lot_size <= 0:
+        raise _invalid_snapshot(
+            f"tick size and lot size must be positive, got {tick_size} and {lot_size}")
+    if sequence < 0:
+        raise _invalid_snapshot(f"sequence {sequence} is negative")
+    if next_id < 1:
+        raise _invalid_snapshot(f"next order id {next_id} is not positive")
+    bid_count = words[5]
+    asks_at = 6 + bid_count * _ORDER_WORDS
+    if bid_count < 0 or asks_at >= len(words):
+        raise whole
+    ask_count = words[asks_at]
+    if ask_count < 0 or asks_at + 1 + ask_count * _ORDER_WORDS != len(words):
+        raise whole
+    seen: set[int] = set()
+    sides = []
+    for side, start, count in ((BUY, 6, bid_count), (SELL, asks_at + 1, ask_count)):
+        records = [words[start + i * _ORDER_WORDS:start + (i + 1) * _ORDER_WORDS]
+                   for i in range(count)]
+        previous = None
+        for record in records:
+            _check_snapshot_order(record, side, tick_size, lot_size, next_id, seen)
+            price = record[3]
+            if previous is not None and (price > previous if side == BUY else price < previous):
+                raise _invalid_snapshot(f"order {record[0]} is out of price priority")
+            previous = price
+        sides.append(records)
+    bids, asks = sides
+    if bids and asks and bids[0][3] >= asks[0][3]:
+        raise _invalid_snapshot(f"book is crossed: best bid {bids[0][3]} >= best ask {asks[0][3]}")
+    return tick_size, lot_size, sequence, next_id, bids, asks
+
+
+def _check_snapshot_order(record: tuple[int, ...], side: int, tick_size: int, lot_size: int,
+                          next_id: int, seen: set[int]) -> None:
+    (order_id, _owner, order_side, price, quantity, remaining, order_type, tif, post_only, stp,
+     _timestamp) = record
+    if order_side != side:
+        raise _invalid_snapshot(f"order {order_id} is on the wrong side")
+    if order_type != LIMIT or tif not in (GTC, DAY):
+        raise _invalid_snapshot(f"order {order_id} is not a GTC or DAY limit order")
+    if post_only not in (0, 1) or stp not in _STP_MODES:
+        raise _invalid_snapshot(
+            f"order {order_id} has an invalid post-only flag or self-trade prevention mode")
+    if not 1 <= order_id < next_id:
+        raise _invalid_snapshot(f"order {order_id} was never handed out")
+    if order_id in seen:
+        raise _invalid_snapshot(f"order {order_id} appears twice")
+    seen.add(order_id)
+    if price <= 0 or price > MAX_PRICE or price % tick_size:
+        raise _invalid_snapshot(f"order {order_id} has an invalid price {price}")
+    if remaining <= 0 or remaining > MAX_QUANTITY or remaining % lot_size or remaining > quantity:
+        raise _invalid_snapshot(
+            f"order {order_id} has an invalid open quantity {remaining} of {quantity}")
 
 
 def _violation(message: str) -> None:
