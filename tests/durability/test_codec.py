@@ -15,6 +15,7 @@ from tradepit.exchange.commands import (
     EndSession,
     OrderRef,
     RemoveInstrument,
+    SetLimits,
     SetTradingStatus,
     SubmitOrder,
 )
@@ -31,6 +32,7 @@ commands = st.one_of(
     st.builds(SetTradingStatus, text, big, time_ns),
     st.builds(EndSession, text, time_ns),
     st.builds(RemoveInstrument, text, time_ns),
+    st.builds(SetLimits, big, big, big, big, time_ns),
     st.builds(SubmitOrder, big, text, text, big, big, big, big, big, st.booleans(), big,
               time_ns),
     st.builds(CancelOrder, big, refs, time_ns),
@@ -42,7 +44,7 @@ commands = st.one_of(
 def test_every_command_class_has_a_kind():
     assert set(KINDS) == {"CreateAccount", "AdjustBalance", "CreateInstrument",
                           "SetTradingStatus", "EndSession", "SubmitOrder", "CancelOrder",
-                          "AmendOrder", "CancelAll", "RemoveInstrument"}
+                          "AmendOrder", "CancelAll", "RemoveInstrument", "SetLimits"}
 
 
 @given(commands, st.integers(min_value=1, max_value=2**62))

@@ -13,7 +13,7 @@ from tradepit.journal.recovery import JournalCorrupted
 from tradepit.journal.store import Journal
 from tradepit.server.app import start
 
-from .conftest import durable_settings, fresh_digest, sqlite_url
+from .conftest import TAKER_FEE_BPS, durable_settings, fresh_digest, sqlite_url
 from .load import Ledger, check_against_journal, check_against_server, run_load
 
 
@@ -75,7 +75,8 @@ async def test_pending_commands_are_committed_by_stop(database: Path):
 
 
 async def test_a_corrupt_journal_stops_the_start(database: Path):
-    running = await start(durable_settings(database))
+    # No snapshot at stop: it would cover entry 2, and recovery reads only what follows it.
+    running = await start(durable_settings(database, snapshot_every=0))
     await running.stop(None)
     with contextlib.closing(sqlite3.connect(database)) as connection, connection:
         connection.execute("UPDATE journal SET payload = X'00' WHERE sequence = 2")
@@ -84,9 +85,12 @@ async def test_a_corrupt_journal_stops_the_start(database: Path):
     running = await start(durable_settings(database, journal_on_corruption="quarantine"))
     try:
         assert running.recovered is not None
-        assert running.recovered.entries == 1 and running.recovered.quarantined == 1
+        # LOTS was entry 2, the configured fees entry 3: both set aside, and the fees
+        # journaled again at this start
+        assert running.recovered.entries == 1 and running.recovered.quarantined == 2
         assert "journal entry 2" in (running.recovered.problem or "")
-        assert list(running.gateway.exchange.instruments) == ["ACME"]  # LOTS was entry 2
+        assert list(running.gateway.exchange.instruments) == ["ACME"]
+        assert running.gateway.exchange.limits.taker_fee_bps == TAKER_FEE_BPS
     finally:
         await running.stop(None)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradepit.exchange.commands import RemoveInstrument
+from tradepit.simulation.runner import SimulationRunner
 from tradepit.simulation.traders import MomentumTrader, NoiseTrader
 
 from .conftest import BUY, SECOND, SELL, Market, open_market
@@ -102,3 +104,21 @@ async def test_conservation_after_every_system_agent_trades(backend: Any) -> Non
     assert traded["maker"] > 100 and traded["noise"] > 100 and traded["momentum"] > 0
     assert all(market.exchange.accounts[a.account_id].system for a in agents)
     assert totals(market) == before
+
+
+async def test_the_agents_of_a_removed_symbol_stop(backend: Any) -> None:
+    market = await open_market(backend.Book, noise_traders_enabled=True,
+                               momentum_traders_enabled=True)
+    runner = SimulationRunner(market.gateway, list(market.makers.values()), market.traders,
+                              seed=0)
+    runner.cycle_due(SECOND)
+    market.gateway.apply(lambda now: RemoveInstrument("LOTS", now))
+    runner.cycle_due(10 * SECOND)
+    assert {agent.symbol for agent in runner.agents} == {"ACME"}
+    assert [m.symbol for m in runner.makers] == ["ACME"]
+    assert {t.kind for t in runner.traders} == {"noise", "momentum"}
+    lots = [a for a in (*market.makers.values(), *market.traders) if a.symbol == "LOTS"]
+    assert all(not o.is_open for a in lots
+               for o in map(market.exchange.orders.get,
+                            market.exchange.accounts[a.account_id].order_ids))
+    assert market.exchange.audit() == []

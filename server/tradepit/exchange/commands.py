@@ -40,6 +40,17 @@ class SetTradingStatus(NamedTuple):
     timestamp: int
 
 
+class SetLimits(NamedTuple):
+    """Fees and order-size limits from now on: journaled, so a replay charges what was
+    charged. Orders already accepted keep the fees they were accepted with."""
+
+    maker_fee_bps: int
+    taker_fee_bps: int
+    max_order_quantity: int
+    max_order_notional: int
+    timestamp: int
+
+
 class RemoveInstrument(NamedTuple):
     """Delist a symbol: its resting orders are cancelled, positions stay (see Exchange)."""
 
@@ -95,5 +106,5 @@ class CancelAll(NamedTuple):
 
 Command = (
     CreateAccount | AdjustBalance | CreateInstrument | RemoveInstrument | SetTradingStatus
-    | EndSession | SubmitOrder | CancelOrder | AmendOrder | CancelAll
+    | EndSession | SetLimits | SubmitOrder | CancelOrder | AmendOrder | CancelAll
 )

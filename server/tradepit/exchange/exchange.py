@@ -33,6 +33,7 @@ from tradepit.exchange.commands import (
     EndSession,
     OrderRef,
     RemoveInstrument,
+    SetLimits,
     SetTradingStatus,
     SubmitOrder,
 )
@@ -41,6 +42,7 @@ from tradepit.exchange.model import (
     Account,
     BookChange,
     ExecutionReport,
+    FeeRates,
     Fill,
     Instrument,
     MarketEvent,
@@ -48,7 +50,7 @@ from tradepit.exchange.model import (
     StatusChange,
     TradePrint,
 )
-from tradepit.exchange.money import buy_reservation, fee
+from tradepit.exchange.money import BPS, buy_reservation, fee
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
 LIMIT, MARKET = int(OrderType.LIMIT), int(OrderType.MARKET)
@@ -78,8 +80,8 @@ class Exchange:
     def __init__(self, limits: Limits | None = None,
                  book_factory: Callable[[int, int], Any] = Book) -> None:
         self.limits = limits or Limits()
+        self.fee_rates = _fee_rates(self.limits)  # what newly accepted orders pay
         self._book_factory = book_factory
-        self._max_fee_bps = max(self.limits.maker_fee_bps, self.limits.taker_fee_bps)
         self.instruments: dict[str, Instrument] = {}  # listed: these trade
         self.delisted: dict[str, Instrument] = {}  # removed: positions stay, nothing trades
         self.books: dict[str, Any] = {}
@@ -120,6 +122,8 @@ class Exchange:
                 return self._end_session(command)
             case RemoveInstrument():
                 return self._remove_instrument(command)
+            case SetLimits():
+                return self._set_limits(command)
         raise TypeError(f"not an exchange command: {command!r}")
 
     def take_market_events(self) -> list[MarketEvent]:
@@ -223,7 +227,7 @@ class Exchange:
         position = account.position(c.symbol)
         reservation = 0
         if c.side == BUY:
-            reservation = buy_reservation(book_price, c.quantity, self._max_fee_bps)
+            reservation = buy_reservation(book_price, c.quantity, self.fee_rates.max_bps)
             _check_cash(account, reservation)
         elif c.quantity > position.available:
             raise Reject(
@@ -238,7 +242,8 @@ class Exchange:
             client_order_id=c.client_order_id, symbol=c.symbol, side=c.side,
             order_type=order_type, tif=tif, price=c.price, book_price=book_price,
             quantity=c.quantity, post_only=c.post_only, stp=stp, created_ns=c.timestamp,
-            request=request, leaves=c.quantity, updated_ns=c.timestamp,
+            request=request, fee_rates=self.fee_rates, leaves=c.quantity,
+            updated_ns=c.timestamp,
         )
         self._next_order_id += 1
         self.orders[order.order_id] = order
@@ -278,7 +283,7 @@ class Exchange:
         self._check_trading(instrument)
         self._check_band(instrument, c.price)
         if order.side == BUY:
-            needed = buy_reservation(c.price, c.quantity, self._max_fee_bps)
+            needed = buy_reservation(c.price, c.quantity, order.fee_rates.max_bps)
             _check_cash(account, needed - order.reserved_cash)
         else:
             extra = c.quantity - order.leaves
@@ -371,8 +376,8 @@ class Exchange:
                                        now, e.seq))
         for order, liquidity, leaves in ((taker, Liquidity.TAKER, e.remaining),
                                          (maker, Liquidity.MAKER, e.maker_remaining)):
-            bps = self.limits.taker_fee_bps if liquidity == Liquidity.TAKER \
-                else self.limits.maker_fee_bps
+            bps = order.fee_rates.taker_bps if liquidity == Liquidity.TAKER \
+                else order.fee_rates.maker_bps
             charged = fee(notional, bps)
             account = self.accounts[order.account_id]
             position = account.position(order.symbol)
@@ -414,7 +419,7 @@ class Exchange:
         if order.side == SELL:
             account.position(order.symbol).reserved += leaves - order.leaves
         else:
-            needed = buy_reservation(order.book_price, leaves, self._max_fee_bps)
+            needed = buy_reservation(order.book_price, leaves, order.fee_rates.max_bps)
             change = needed - order.reserved_cash
             account.cash -= change
             account.reserved_cash += change
@@ -569,6 +574,20 @@ class Exchange:
         self.market_outbox.append(StatusChange(c.symbol, instrument.status, c.timestamp))
         return instrument, [o.order_id for o in resting]
 
+    def _set_limits(self, c: SetLimits) -> Limits:
+        for name in ("maker_fee_bps", "taker_fee_bps"):
+            if not 0 <= getattr(c, name) <= BPS:
+                raise Reject(RejectCode.INVALID_ARGUMENT,
+                             f"{name} must be 0..{BPS}; got {getattr(c, name)}")
+        for name in ("max_order_quantity", "max_order_notional"):
+            if getattr(c, name) <= 0:
+                raise Reject(RejectCode.INVALID_ARGUMENT,
+                             f"{name} must be positive; got {getattr(c, name)}")
+        self.limits = Limits(c.maker_fee_bps, c.taker_fee_bps, c.max_order_quantity,
+                             c.max_order_notional)
+        self.fee_rates = _fee_rates(self.limits)
+        return self.limits
+
     def _set_trading_status(self, c: SetTradingStatus) -> list[Instrument]:
         if c.status not in (TradingStatus.TRADING, TradingStatus.HALTED):
             raise Reject(RejectCode.INVALID_ARGUMENT, "status must be TRADING or HALTED")
@@ -620,6 +639,11 @@ class Exchange:
             if resting != tracked:
                 problems.append(f"{symbol}: book and exchange disagree on open orders")
         return problems
+
+
+def _fee_rates(limits: Limits) -> FeeRates:
+    return FeeRates(limits.maker_fee_bps, limits.taker_fee_bps,
+                    max(limits.maker_fee_bps, limits.taker_fee_bps))
 
 
 def _check_enum(name: str, value: int, enum: Any) -> None:

@@ -81,6 +81,18 @@ class Account:
         return position
 
 
+class FeeRates(NamedTuple):
+    """The fees an order pays, fixed when it is accepted, and the largest of them (what
+    a buy order holds in escrow for fees)."""
+
+    maker_bps: int = 0
+    taker_bps: int = 0
+    max_bps: int = 0
+
+
+NO_FEES = FeeRates()
+
+
 @dataclass(slots=True)
 class OrderState:
     order_id: int
@@ -97,6 +109,7 @@ class OrderState:
     stp: int
     created_ns: int
     request: tuple[object, ...]  # what was asked for, to recognise an idempotent resubmission
+    fee_rates: FeeRates = NO_FEES
     leaves: int = 0
     filled_quantity: int = 0
     filled_notional: int = 0

@@ -23,13 +23,14 @@ from tradepit.exchange.commands import (
     EndSession,
     OrderRef,
     RemoveInstrument,
+    SetLimits,
     SetTradingStatus,
     SubmitOrder,
 )
 
 KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     CreateAccount, AdjustBalance, CreateInstrument, SetTradingStatus, EndSession,
-    SubmitOrder, CancelOrder, AmendOrder, CancelAll, RemoveInstrument,
+    SubmitOrder, CancelOrder, AmendOrder, CancelAll, RemoveInstrument, SetLimits,
 )}
 NESTED: dict[str, type[Any]] = {"ref": OrderRef}  # fields that hold a NamedTuple
 _HEADER = struct.Struct(">qq")  # sequence, arrived_ns

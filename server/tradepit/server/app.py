@@ -24,7 +24,7 @@ from tradepit_client.v1 import (
 
 from tradepit.book import BACKEND, Book
 from tradepit.config import Settings
-from tradepit.exchange.commands import CreateInstrument
+from tradepit.exchange.commands import CreateInstrument, SetLimits
 from tradepit.exchange.digest import state_digest
 from tradepit.exchange.exchange import Exchange, Limits
 from tradepit.journal.group_commit import GroupCommit
@@ -104,12 +104,8 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
 
 
 def build_exchange(settings: Settings, book_factory: BookFactory | None = None) -> Gateway:
-    """An empty exchange with the configured limits, behind its gateway; `restore` fills it."""
-    exchange = Exchange(Limits(
-        maker_fee_bps=settings.maker_fee_bps, taker_fee_bps=settings.taker_fee_bps,
-        max_order_quantity=settings.max_order_quantity,
-        max_order_notional=settings.max_order_notional,
-    ), book_factory=book_factory or Book)
+    """An empty exchange behind its gateway; `restore` fills it and sets its limits."""
+    exchange = Exchange(book_factory=book_factory or Book)
     clock = EngineClock(settings.engine_step_ns) if settings.clock == "engine" else WallClock()
     return Gateway(exchange, clock)
 
@@ -137,8 +133,26 @@ async def restore(settings: Settings, gateway: Gateway) -> Recovered | None:
         for spec in settings.instrument_specs():
             gateway.apply(partial(CreateInstrument, spec.symbol, spec.tick_size,
                                   spec.lot_size, spec.reference_price, spec.band_bps))
-        await gateway.settled()
+    apply_configured_limits(settings, gateway)
+    await gateway.settled()
     return recovered
+
+
+def apply_configured_limits(settings: Settings, gateway: Gateway) -> None:
+    """Fees and order limits as configured, journaled when they differ from the ones in
+    force (the defaults, or the journal's last): a replay then charges every trade what
+    it was charged, whatever the configuration says later."""
+    configured = Limits(
+        maker_fee_bps=settings.maker_fee_bps, taker_fee_bps=settings.taker_fee_bps,
+        max_order_quantity=settings.max_order_quantity,
+        max_order_notional=settings.max_order_notional)
+    current = gateway.exchange.limits
+    if current != configured:
+        gateway.apply(lambda now: SetLimits(
+            configured.maker_fee_bps, configured.taker_fee_bps, configured.max_order_quantity,
+            configured.max_order_notional, now))
+        log.info("fees and order limits set to %s (were %s); orders already accepted keep "
+                 "their fees", configured, current)
 
 
 async def start(settings: Settings, book_factory: BookFactory | None = None) -> Running:

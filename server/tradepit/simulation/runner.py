@@ -105,7 +105,11 @@ class SimulationRunner:
         self._cycling = False
 
     def cycle_due(self, now_ns: int) -> None:
-        """Cycle every agent that is due at `now_ns`; one agent's failure stops no other."""
+        """Cycle every agent that is due at `now_ns`; one agent's failure stops no other.
+        The agents of a removed (delisted) symbol stop for good."""
+        listed = self.gateway.exchange.instruments
+        if any(agent.symbol not in listed for agent in self.agents):
+            self._retire({agent for agent in self.agents if agent.symbol not in listed})
         for agent in self.agents:
             if now_ns >= agent.due_ns:
                 try:
@@ -113,6 +117,13 @@ class SimulationRunner:
                 except Exception:
                     log.exception("%s: cycle failed; it tries again next time", agent.name)
                     agent.due_ns = now_ns + agent.interval_ns
+
+    def _retire(self, gone: set[SystemAgent]) -> None:
+        log.info("simulation: %s stopped, their symbols are no longer listed",
+                 ", ".join(sorted(agent.name for agent in gone)))
+        self.agents = [a for a in self.agents if a not in gone]
+        self.makers = [m for m in self.makers if m not in gone]
+        self.traders = [t for t in self.traders if t not in gone]
 
     def start(self) -> None:
         """Cycle once now, then on every due time: on a task (wall clock) or after each
