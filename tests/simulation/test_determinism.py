@@ -43,12 +43,15 @@ def engine_settings(seed: int) -> Any:
         noise_traders_enabled=True, momentum_traders_enabled=True,
         makers="ACME:refresh_ms=7;LOTS:refresh_ms=11", noise_interval_ms=3,
         momentum_interval_ms=5, momentum_lookback=3, momentum_threshold_bps=5,
-        starting_cash=100_000_000)
+        starting_cash=100_000_000, leaderboard_sample_ms=20)
 
 
-async def tape(book: Any, seed: int) -> list[tuple[str, int, int, int, int, int, int]]:
+Tape = list[tuple[str, int, int, int, int, int, int]]
+
+
+async def run(book: Any, seed: int) -> tuple[Tape, list[Any]]:
     """Start a server on the engine clock, follow every trade while one scripted client
-    trades, and return the tape."""
+    trades; return the tape and the client's equity samples (the leaderboard's)."""
     running = await start(engine_settings(seed), book_factory=book)
     assert running.simulation is not None and running.simulation._task is None
     prints: dict[int, tuple[str, int, int, int, int, int, int]] = {}
@@ -59,7 +62,7 @@ async def tape(book: Any, seed: int) -> list[tuple[str, int, int, int, int, int,
                 md.Subscription(symbol=symbol, channels=[md.CHANNEL_TRADES])
                 for symbol in LISTING]))
             reader = asyncio.create_task(follow(call, prints))
-            await client.create_account("agent")
+            agent = await client.create_account("agent")
             await scripted_client(client)
             last = last_trade_id(running)
             async with asyncio.timeout(10):
@@ -70,7 +73,9 @@ async def tape(book: Any, seed: int) -> list[tuple[str, int, int, int, int, int,
     finally:
         await running.stop(None)
     assert running.gateway.exchange.audit() == []
-    return [prints[trade_id] for trade_id in sorted(prints)]
+    assert running.leaderboard is not None
+    samples = list(running.leaderboard.samples(agent.account_id))
+    return [prints[trade_id] for trade_id in sorted(prints)], samples
 
 
 async def follow(call: Any, prints: dict[int, tuple[str, int, int, int, int, int, int]]
@@ -102,9 +107,11 @@ def last_trade_id(running: Running) -> int:
 
 
 async def test_same_seed_same_client_commands_same_tape(backend: Any) -> None:
-    first = await tape(backend.Book, seed=7)
-    second = await tape(backend.Book, seed=7)
+    first, first_samples = await run(backend.Book, seed=7)
+    second, second_samples = await run(backend.Book, seed=7)
     assert len(first) > 50
     assert first == second
-    other = await tape(backend.Book, seed=8)
+    assert len(first_samples) > 5
+    assert first_samples == second_samples  # sampled at the same commands, same equity
+    other, _ = await run(backend.Book, seed=8)
     assert other != first  # the seed, not the script alone, decides the system agents

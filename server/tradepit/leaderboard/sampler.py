@@ -68,6 +68,18 @@ class EquitySampler:
         """The account's samples, oldest first (empty before its first)."""
         return self._rings.get(account_id, ())
 
+    def every(self, interval_ms: float) -> Callable[[int], None]:
+        """A listener for command times (`Gateway.on_command_applied`) that samples once
+        `interval_ms` of that time has passed: on the engine clock, where time moves only
+        with commands, the samples then fall at the same commands on every replay."""
+        interval_ns = round(interval_ms * 1_000_000)
+
+        def on_command(now_ns: int) -> None:
+            if self.last_ns is None or now_ns - self.last_ns >= interval_ns:
+                self.sample(now_ns)
+
+        return on_command
+
     # ------------------------------------------------------------ on a timer
 
     def start(self, interval_ms: float) -> None:

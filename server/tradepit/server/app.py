@@ -194,7 +194,10 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
         raise OSError(f"cannot listen on {settings.address}")
     await server.start()
     if settings.leaderboard_sample_ms > 0:
-        sampler.start(settings.leaderboard_sample_ms)
+        if gateway.clock.deterministic:
+            gateway.on_command_applied(sampler.every(settings.leaderboard_sample_ms))
+        else:
+            sampler.start(settings.leaderboard_sample_ms)
     simulation = await start_simulation(gateway, settings) if settings.makers_enabled else None
     log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
     return Running(server, port, gateway, admin_token, settings, recovered, simulation,
