@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # A journal entry that fails its check at recovery: "refuse" to start, or "quarantine"
     # it and everything after it (kept in journal_quarantine) and start from before it.
     journal_on_corruption: Literal["refuse", "quarantine"] = "refuse"
+    # Snapshot the whole state every this many journal entries, and at a clean stop, so
+    # recovery replays only the entries after it (0: never).
+    snapshot_every: int = Field(default=100_000, ge=0)
     admin_token: str = Field(default="", description="empty: a random token, shown at start")
     instruments: str = "ACME:1:1:10000,GLOBEX:5:10:25000,INITECH:1:100:1500"
     starting_cash: int = 10_000_000  # given to every new account, in cash units

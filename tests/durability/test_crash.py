@@ -33,15 +33,22 @@ async def test_kill_9_with_a_postgresql_journal(tmp_path: Path, postgres: Postgr
     await kill_9_cycles(tmp_path / "unused.db", postgres.new_database(), PG_KILLS)
 
 
-async def kill_9_cycles(database: Path, url: str, kills: int) -> None:
+async def test_kill_9_with_snapshots_taken_all_the_time(tmp_path: Path):
+    """A snapshot every 25 entries: kills land before, during and after snapshot writes,
+    and recovery (snapshot + tail) must still equal a fresh replay of the whole journal."""
+    await kill_9_cycles(tmp_path / "journal.db", "", 4, TRADEPIT_SNAPSHOT_EVERY="25")
+
+
+async def kill_9_cycles(database: Path, url: str, kills: int, **env: str) -> None:
     """Load, kill -9 at a random moment, check the journal, restart on the other book
     backend and check the recovered server; `kills` times on one journal."""
     rng = random.Random(int(os.environ.get("TRADEPIT_SOAK_SEED", "5")))
     ledger = Ledger()
     backends = ("rust", "python")
-    server = ServerProcess(database, backends[0], url)
+    server = ServerProcess(database, backends[0], url, **env)
     url = url or sqlite_url(database)
     entries_before = 0
+    from_snapshot = 0
     try:
         for kill in range(1, kills + 1):
             await run_load(server.address, ledger, seed=rng.randrange(1 << 30), tag=f"k{kill}",
@@ -55,11 +62,14 @@ async def kill_9_cycles(database: Path, url: str, kills: int) -> None:
             entries_before = entries
 
             # restart on the other book backend: it must recover the very same state
-            server = ServerProcess(database, backends[kill % 2], url)
+            server = ServerProcess(database, backends[kill % 2], url, **env)
             recovered, audit, server_digest = server.recovered()
             assert (recovered, audit, server_digest) == (entries, "clean", digest), server.output
+            from_snapshot += "from the snapshot at entry" in server.output
             await check_against_server(server.address, ledger, exchange, f"k{kill}-")
         assert ledger.acks > 100 * kills, ledger.acks
+        if env.get("TRADEPIT_SNAPSHOT_EVERY", "0") != "0":
+            assert from_snapshot == kills, "every restart should start from a snapshot"
     finally:
         server.kill()
 

@@ -7,6 +7,10 @@ commits start at most every `flush_ms` (at once when the journal was idle that l
 or sooner when `batch_size` entries are waiting. Only then are the batch's effects
 released, in order, and the callers that wait on it acknowledged.
 
+With `snapshots` set, the state is captured on the loop right after every Nth entry is
+applied, and sealed and stored in the background once that entry is durable; closing
+takes a last one after the final commit.
+
 If a commit fails, the batch is retried with backoff until it succeeds, and meanwhile
 new commands are refused (`UNAVAILABLE`): what is in memory but not yet durable is
 never acknowledged, and never dropped while the process lives.
@@ -25,6 +29,7 @@ from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.journal.codec import Entry, encode
+from tradepit.journal.snapshots import Captured, Snapshotter, seal
 from tradepit.journal.store import Journal
 
 log = logging.getLogger(__name__)
@@ -64,6 +69,10 @@ class GroupCommit:
         self._in_flight: asyncio.Future[None] | None = None  # the batch being written
         self._ready = asyncio.Event()
         self._full = asyncio.Event()
+        self.snapshots: Snapshotter | None = None  # None: no snapshots
+        self._captured: Captured | None = None  # waiting for its entry to be durable
+        self._snapshot_task: asyncio.Task[None] | None = None  # sealing and storing one
+        self._last_arrived_ns = 0
         self._task = loop.create_task(self._run(), name="journal group commit")
         self._task.add_done_callback(self._stopped)
 
@@ -91,6 +100,11 @@ class GroupCommit:
             # does not contend with the loop for the GIL.
             entry = encode(self.next_sequence, command)
             self.next_sequence += 1
+            self._last_arrived_ns = entry.arrived_ns
+            snapshots = self.snapshots
+            if (snapshots is not None and snapshots.due(entry.sequence)
+                    and self._captured is None and self._snapshot_idle()):
+                self._captured = snapshots.capture(entry.sequence, entry.arrived_ns)
         pending = self._pending
         pending.append(_Item(entry, release))
         if len(pending) == 1:
@@ -128,6 +142,13 @@ class GroupCommit:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         lost = sum(1 for item in self._pending if item.entry is not None)
+        if self._snapshot_task is not None:
+            await self._snapshot_task
+        snapshots = self.snapshots
+        if (snapshots is not None and snapshots.every > 0 and not lost
+                and snapshots.last_sequence < self.committed_sequence == self.next_sequence - 1):
+            await self._store_snapshot(
+                snapshots.capture(self.committed_sequence, self._last_arrived_ns))
         self._executor.shutdown(wait=True)
         await asyncio.to_thread(self.journal.close)
         return lost
@@ -177,6 +198,36 @@ class GroupCommit:
                                       item.entry or "a refusal")
             self._in_flight = None
             in_flight.set_result(None)
+            self._start_snapshot()
+
+    # ------------------------------------------------------------ snapshots
+
+    def _snapshot_idle(self) -> bool:
+        return self._snapshot_task is None or self._snapshot_task.done()
+
+    def _start_snapshot(self) -> None:
+        """Store the captured snapshot in the background once its entry is durable."""
+        captured = self._captured
+        if captured is not None and captured.sequence <= self.committed_sequence:
+            self._captured = None
+            self._snapshot_task = asyncio.get_running_loop().create_task(
+                self._store_snapshot(captured), name="journal snapshot")
+
+    async def _store_snapshot(self, captured: Captured) -> None:
+        """Seal in a thread of its own (commits go on meanwhile), then write in the
+        journal's thread, one transaction between two commits. A failure loses only
+        the snapshot: the journal still holds everything."""
+        assert self.snapshots is not None
+        try:
+            row = await asyncio.to_thread(seal, captured, self.snapshots.book_factory)
+            await asyncio.get_running_loop().run_in_executor(
+                self._executor, self.journal.write_snapshot, row)
+        except Exception:
+            log.exception("the snapshot at journal entry %d was not stored; recovery will "
+                          "use an older one and a longer replay", captured.sequence)
+            return
+        log.info("snapshot at journal entry %d stored (%d bytes)", captured.sequence,
+                 len(captured.payload))
 
     def _set_failing(self, reason: str | None) -> None:
         self.failing = reason

@@ -1,4 +1,8 @@
-"""Recovery: check every journal entry and apply it, in order, before serving.
+"""Recovery: load the newest snapshot that checks out, then check every journal entry
+after it and apply it, in order, before serving.
+
+A snapshot that does not check out (see journal/snapshots.py) is logged and skipped for
+an older one, and without any the whole journal is replayed.
 
 Replay stops at the first entry that does not check out (a gap in the sequence, a
 checksum mismatch, a payload that does not decode, or a command the exchange now
@@ -19,9 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.journal.codec import CorruptEntry, Entry, decode
-from tradepit.journal.store import Journal
+from tradepit.journal.store import Journal, SnapshotRow
 
 log = logging.getLogger(__name__)
+
+# Loads a stored snapshot into the live state, all or nothing; raises if it is unusable.
+SnapshotLoader = Callable[[SnapshotRow], None]
 
 
 class JournalCorrupted(RuntimeError):
@@ -38,7 +45,7 @@ class JournalCorrupted(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Replayed:
-    entries: int  # applied, from sequence 1
+    entries: int  # applied, from sequence `after + 1`
     last_arrived_ns: int
     problem: CorruptEntry | None  # the first entry that did not check out
 
@@ -51,14 +58,17 @@ class Recovered:
     seconds: float
     problem: str | None = None  # what was wrong with the tail, if it was quarantined
     quarantined: int = 0
+    snapshot_sequence: int = 0  # the snapshot loaded (0: none; the whole journal replayed)
+    replayed: int = 0  # entries applied after it
 
 
-def replay(entries: Iterable[Entry], apply: Callable[[Command], object]) -> Replayed:
-    """Check and apply entries from sequence 1 on; stop at the first that fails."""
+def replay(entries: Iterable[Entry], apply: Callable[[Command], object],
+           after: int = 0) -> Replayed:
+    """Check and apply entries from sequence `after + 1` on; stop at the first that fails."""
     applied = 0
     last_ns = 0
     for entry in entries:
-        expected = applied + 1
+        expected = after + applied + 1
         if entry.sequence != expected:
             return Replayed(applied, last_ns, CorruptEntry(
                 expected, f"missing (the journal goes on at {entry.sequence})"))
@@ -82,12 +92,40 @@ def replay(entries: Iterable[Entry], apply: Callable[[Command], object]) -> Repl
     return Replayed(applied, last_ns, None)
 
 
+def load_newest_snapshot(journal: Journal, load: SnapshotLoader) -> SnapshotRow | None:
+    """Load the newest snapshot that checks out; None (and nothing loaded) if none does."""
+    sequences = journal.snapshot_sequences()
+    if not sequences:
+        return None
+    last = journal.last_sequence()
+    for sequence in sequences:
+        if sequence > last:
+            log.error("recovery: skipping the snapshot at entry %d, beyond the journal's "
+                      "last entry %d", sequence, last)
+            continue
+        try:
+            row = journal.read_snapshot(sequence)
+            load(row)
+        except SQLAlchemyError:
+            raise
+        except Exception as error:
+            log.error("recovery: the snapshot at journal entry %d does not check out (%s); "
+                      "trying an older one", sequence, error)
+            continue
+        return row
+    log.error("recovery: no snapshot checks out; replaying the whole journal")
+    return None
+
+
 def recover(journal: Journal, apply: Callable[[Command], object],
-            on_corruption: str = "refuse") -> Recovered:
-    """Replay the whole journal through `apply`; report what was found and how long it took."""
+            on_corruption: str = "refuse", load: SnapshotLoader | None = None) -> Recovered:
+    """Load the newest good snapshot through `load` (None: replay everything), then replay
+    the journal after it through `apply`; report what was found and how long it took."""
     started = time.perf_counter()
     try:
-        replayed = replay(journal.read(), apply)
+        snapshot = None if load is None else load_newest_snapshot(journal, load)
+        after = 0 if snapshot is None else snapshot.sequence
+        replayed = replay(journal.read(after), apply, after)
     except SQLAlchemyError as error:
         log.error("recovery stopped: the journal database %s cannot be read: %s",
                   journal.engine.url.render_as_string(hide_password=True), error)
@@ -104,5 +142,7 @@ def recover(journal: Journal, apply: Callable[[Command], object],
         log.error("recovery: %s; %d entries from there on were moved to journal_quarantine "
                   "and NOT applied", problem, quarantined)
     seconds = time.perf_counter() - started
-    return Recovered(replayed.entries, replayed.entries, replayed.last_arrived_ns, seconds,
-                     None if problem is None else str(problem), quarantined)
+    last_ns = replayed.last_arrived_ns or (0 if snapshot is None else snapshot.last_time_ns)
+    total = after + replayed.entries
+    return Recovered(total, total, last_ns, seconds, None if problem is None else str(problem),
+                     quarantined, after, replayed.entries)

@@ -31,3 +31,15 @@ journal_quarantine = Table(
     Column("checksum", BigInteger, nullable=False),
     Column("reason", Text, nullable=False),
 )
+
+# The whole exchange state after the journal entry `sequence` (exchange/snapshot.py),
+# the state digest it loads to, and a BLAKE2b checksum of the payload.
+snapshot = Table(
+    "snapshot", metadata,
+    Column("sequence", BigInteger, primary_key=True, autoincrement=False),
+    Column("taken_ns", BigInteger, nullable=False),
+    Column("last_time_ns", BigInteger, nullable=False),
+    Column("state_digest", Text, nullable=False),
+    Column("checksum", Text, nullable=False),
+    Column("payload", LargeBinary, nullable=False),
+)

@@ -1,7 +1,8 @@
 """The journal's database: SQLite (WAL, synchronous=FULL) by default, or PostgreSQL.
 
 Blocking calls, meant for one dedicated thread: `append` writes a batch in one
-transaction, `read` streams the entries back in sequence order.
+transaction, `read` streams the entries back in sequence order; `write_snapshot` stores
+a snapshot of the state in one transaction, so a crash leaves it whole or absent.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Engine,
@@ -26,14 +27,26 @@ from sqlalchemy import (
 )
 
 from tradepit.journal.codec import Entry
-from tradepit.journal.schema import journal, journal_quarantine
+from tradepit.journal.schema import journal, journal_quarantine, snapshot
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "alembic"
-HEAD = "0001"  # the newest migration; a test checks it against alembic/versions
+HEAD = "0002"  # the newest migration; a test checks it against alembic/versions
 READ_CHUNK = 10_000
 ROWS_PER_INSERT = 500  # 2,500 parameters: within SQLite's and PostgreSQL's limits
+KEEP_SNAPSHOTS = 2  # the newest, and one to fall back on if it does not check out
+
+
+class SnapshotRow(NamedTuple):
+    """A stored snapshot: the state after journal entry `sequence`."""
+
+    sequence: int
+    taken_ns: int
+    last_time_ns: int  # the newest command time it covers, for the gateway's clock
+    state_digest: str  # what `state_digest` gives for the state it loads to
+    checksum: str  # BLAKE2b of the payload
+    payload: bytes
 
 
 def make_engine(url: str, busy_timeout_ms: int = 1_000) -> Engine:
@@ -136,6 +149,31 @@ class Journal:
                 return
             after = int(rows[-1][0])
 
+    def write_snapshot(self, row: SnapshotRow, keep: int = KEEP_SNAPSHOTS) -> None:
+        """Store a snapshot and drop all but the newest `keep`, in one transaction."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(snapshot), [row._asdict()])
+                kept = select(snapshot.c.sequence).order_by(
+                    snapshot.c.sequence.desc()).limit(keep).scalar_subquery()
+                connection.execute(delete(snapshot).where(snapshot.c.sequence.not_in(kept)))
+        except Exception:
+            self.engine.dispose()
+            raise
+
+    def snapshot_sequences(self) -> list[int]:
+        """The sequences of the stored snapshots, newest first."""
+        with self.engine.connect() as connection:
+            return [int(s) for s in connection.scalars(
+                select(snapshot.c.sequence).order_by(snapshot.c.sequence.desc()))]
+
+    def read_snapshot(self, sequence: int) -> SnapshotRow:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(snapshot).where(snapshot.c.sequence == sequence)).one()
+        return SnapshotRow(int(row.sequence), int(row.taken_ns), int(row.last_time_ns),
+                           str(row.state_digest), str(row.checksum), bytes(row.payload))
+
     def quarantine(self, first: int, reason: str) -> int:
         """Move entries from sequence `first` on to journal_quarantine; return how many."""
         now = time.time_ns()
@@ -145,6 +183,8 @@ class Journal:
                 connection.execute(insert(journal_quarantine), [
                     {**row._asdict(), "reason": reason, "quarantined_ns": now} for row in rows])
                 connection.execute(delete(journal).where(journal.c.sequence >= first))
+            # A snapshot from there on holds the state of entries no longer in the journal.
+            connection.execute(delete(snapshot).where(snapshot.c.sequence >= first))
         return len(rows)
 
     def close(self) -> None:

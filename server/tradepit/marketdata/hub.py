@@ -74,14 +74,20 @@ class MarketDataHub:
         self._history_args: dict[str, int] = {"recent_trades": recent_trades}
         if candle_history is not None:
             self._history_args["candle_history"] = candle_history
-        self._markets: dict[str, Market] = {
-            symbol: Market(symbol, BookView.of(exchange.books[symbol]),
-                           SymbolHistory(**self._history_args), int(instrument.status))
-            for symbol, instrument in exchange.instruments.items()}
+        self._markets: dict[str, Market] = {}
+        self.restart(exchange)
         self._symbols: dict[str, _SymbolFeeds] = {}
         self._candle_feeds: dict[FeedKey, CandlesFeed] = {}
         self._subscribers: set[Subscriber[Feed]] = set()
         self._ticker: asyncio.Task[None] | None = None
+
+    def restart(self, exchange: Exchange) -> None:
+        """Take the books as they are now. At start, after a snapshot is loaded: the
+        events before it never reach the hub, so neither does their trade history."""
+        self._markets = {
+            symbol: Market(symbol, BookView.of(exchange.books[symbol]),
+                           SymbolHistory(**self._history_args), int(instrument.status))
+            for symbol, instrument in exchange.instruments.items()}
 
     def market(self, symbol: str) -> Market:
         """A symbol's market; one listed after the hub started begins empty, and all of

@@ -27,9 +27,11 @@ from tradepit.config import Settings
 from tradepit.exchange.commands import CreateInstrument, SetLimits
 from tradepit.exchange.digest import state_digest
 from tradepit.exchange.exchange import Exchange, Limits
+from tradepit.exchange.snapshot import adopt
 from tradepit.journal.group_commit import GroupCommit
 from tradepit.journal.recovery import Recovered, recover
-from tradepit.journal.store import Journal
+from tradepit.journal.snapshots import Snapshotter, open_snapshot
+from tradepit.journal.store import Journal, SnapshotRow
 from tradepit.leaderboard.sampler import EquitySampler
 from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server.account_service import AccountService
@@ -72,7 +74,9 @@ class Running:
     leaderboard: EquitySampler | None = None  # the equity samples GetLeaderboard reads
 
     async def stop(self, grace: float | None) -> None:
-        """Stop serving (in-flight calls get `grace` s), then commit what is pending."""
+        """Stop serving (in-flight calls get `grace` s), then commit what is pending and
+        take a last snapshot (TRADEPIT_SNAPSHOT_EVERY > 0), so the next start replays
+        nothing."""
         if self.leaderboard is not None:
             await self.leaderboard.stop()
         if self.simulation is not None:
@@ -110,25 +114,41 @@ def build_exchange(settings: Settings, book_factory: BookFactory | None = None) 
     return Gateway(exchange, clock)
 
 
-async def restore(settings: Settings, gateway: Gateway) -> Recovered | None:
-    """Replay the journal into the gateway's exchange and journal from then on (durability
-    on); list the configured instruments when there is no history. Before serving."""
+async def restore(settings: Settings, gateway: Gateway, book_factory: BookFactory | None = None,
+                  on_snapshot: Callable[[], None] | None = None) -> Recovered | None:
+    """Load the newest good snapshot and replay the journal after it into the gateway's
+    exchange, and journal (and snapshot) from then on (durability on); list the
+    configured instruments when there is no history. Before serving. `on_snapshot` runs
+    right after a snapshot is loaded, before the replay: listeners that know the books
+    only by their events take them from there."""
     recovered = None
+    book_factory = book_factory or Book
     if settings.durability == "on":
         journal = Journal(settings.database_url, settings.journal_busy_timeout_ms)
+
+        def load(row: SnapshotRow) -> None:
+            adopt(gateway.exchange, open_snapshot(row, book_factory))
+            gateway._last_time = max(gateway._last_time, row.last_time_ns)  # as replay would
+            if on_snapshot is not None:
+                on_snapshot()
+
         try:
             journal.upgrade()
-            recovered = recover(journal, gateway.replay, settings.journal_on_corruption)
+            recovered = recover(journal, gateway.replay, settings.journal_on_corruption, load)
         except BaseException:
             journal.close()
             raise
         audit = gateway.exchange.audit()
-        log.info("recovered %d journal entries in %.3f s; audit %s; state digest %s",
-                 recovered.entries, recovered.seconds, "; ".join(audit) or "clean",
-                 state_digest(gateway.exchange))
+        log.info("recovered %d journal entries in %.3f s; audit %s; state digest %s; %s, "
+                 "then %d entries replayed", recovered.entries, recovered.seconds,
+                 "; ".join(audit) or "clean", state_digest(gateway.exchange),
+                 f"from the snapshot at entry {recovered.snapshot_sequence}"
+                 if recovered.snapshot_sequence else "no snapshot", recovered.replayed)
         gateway.journal = GroupCommit(
             journal, recovered.last_sequence + 1, flush_ms=settings.journal_flush_ms,
             batch_size=settings.journal_batch_size, max_pending=settings.journal_max_pending)
+        gateway.journal.snapshots = Snapshotter(gateway.exchange, settings.snapshot_every,
+                                                book_factory, recovered.snapshot_sequence)
     if recovered is None or recovered.entries == 0:
         for spec in settings.instrument_specs():
             gateway.apply(partial(CreateInstrument, spec.symbol, spec.tick_size,
@@ -178,7 +198,8 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     gateway.on_market_events(hub.on_market_events)
     add_to_server(MarketDataService(gateway, hub, settings.market_data_queue_size,
                                     settings.max_message_bytes), server)
-    recovered = await restore(settings, gateway)  # after the listeners, before serving
+    recovered = await restore(  # after the listeners, before serving
+        settings, gateway, book_factory, on_snapshot=lambda: hub.restart(gateway.exchange))
 
     health = ExchangeHealth(WRITING_SERVICES, READING_SERVICES)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)

@@ -1,0 +1,112 @@
+"""The whole exchange state as bytes, and an exchange rebuilt from them.
+
+Recovery loads a snapshot and replays only the journal after it, so the rebuilt state
+must be exactly what replaying everything gives. Rather than a list of fields that goes
+stale whenever someone adds one, every instance attribute of `Exchange` is captured
+(dataclasses by all their fields, shared objects once), except the ones below that are
+not state; each book goes through its own shared snapshot format (core_rs/README.md).
+
+The bytes are a pickle, read back by an unpickler that only builds classes from
+`tradepit.exchange`, so a tampered row cannot run code. A snapshot names the fields of
+every class it holds; one taken by code whose classes differ is refused (`Unusable`)
+and recovery replays the journal instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import io
+import pickle
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from tradepit.book import Book
+from tradepit.exchange import model
+from tradepit.exchange.exchange import Exchange
+
+FORMAT = 1
+# Configuration and in-flight effects, not state: the book factory is the running
+# server's choice, the outboxes are drained after every command.
+NOT_STATE = frozenset({"_book_factory", "books", "outbox", "market_outbox", "_trades"})
+ALLOWED_MODULES = ("tradepit.exchange.",)
+
+
+class Unusable(ValueError):
+    """The bytes are not a snapshot this code can load."""
+
+
+def layout() -> dict[str, tuple[str, ...]]:
+    """The field names of every model class, to tell a snapshot of other code apart."""
+    classes = [value for value in vars(model).values()
+               if isinstance(value, type) and value.__module__ == model.__name__]
+    names: dict[str, tuple[str, ...]] = {}
+    for cls in sorted(classes, key=lambda c: c.__name__):
+        if dataclasses.is_dataclass(cls):
+            names[cls.__name__] = tuple(f.name for f in dataclasses.fields(cls))
+        elif hasattr(cls, "_fields"):
+            names[cls.__name__] = tuple(cls._fields)
+    return names
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pickling makes and drops millions of small objects; a cyclic collection per few
+    hundred of them over a heap this size would double the time. There are no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def capture(exchange: Exchange) -> bytes:
+    """The exchange's state now, as bytes. Synchronous on purpose: the single writer
+    changes nothing while this runs, so the state is consistent."""
+    state = {name: value for name, value in vars(exchange).items() if name not in NOT_STATE}
+    books = {symbol: book.snapshot() for symbol, book in exchange.books.items()}
+    with _no_gc():
+        return pickle.dumps({"format": FORMAT, "layout": layout(), "exchange": state,
+                             "books": books}, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+class _ExchangeUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if not module.startswith(ALLOWED_MODULES):
+            raise Unusable(f"the snapshot names {module}.{name}, which it may not hold")
+        return super().find_class(module, name)
+
+
+def load(data: bytes, book_factory: Callable[[int, int], Any] = Book) -> Exchange:
+    """A new exchange in the captured state, its books made by `book_factory`'s class."""
+    try:
+        with _no_gc():
+            snapshot = _ExchangeUnpickler(io.BytesIO(data)).load()
+    except Unusable:
+        raise
+    except Exception as error:
+        raise Unusable(f"the snapshot does not decode: {error!r}") from error
+    if not isinstance(snapshot, dict) or snapshot.get("format") != FORMAT:
+        raise Unusable(f"the snapshot is not in format {FORMAT}")
+    if snapshot["layout"] != layout():
+        raise Unusable("the snapshot was taken by code whose state classes differ")
+    exchange = Exchange(book_factory=book_factory)
+    expected = set(vars(exchange)) - NOT_STATE
+    state: dict[str, Any] = snapshot["exchange"]
+    if set(state) != expected:
+        raise Unusable("the snapshot was taken by code whose exchange holds other attributes")
+    restore_book = getattr(book_factory, "restore", Book.restore)
+    for name, value in state.items():
+        setattr(exchange, name, value)
+    exchange.books = {symbol: restore_book(data) for symbol, data in snapshot["books"].items()}
+    return exchange
+
+
+def adopt(target: Exchange, source: Exchange) -> None:
+    """Make `target` (the object the server's services hold) take `source`'s state."""
+    for name, value in vars(source).items():
+        if name not in ("_book_factory", "outbox", "market_outbox"):
+            setattr(target, name, value)
