@@ -34,6 +34,7 @@ from tradepit.exchange.commands import (
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import Exchange
 from tradepit.journal.codec import Entry, encode
+from tradepit.journal.snapshots import Captured, Snapshotter
 from tradepit.journal.store import Journal
 from tradepit.server.app import build_exchange
 
@@ -52,6 +53,7 @@ class Built:
     resting: int  # open orders left in the book at the end
     seconds: float
     exchange: Exchange  # the state the journal replays to, for a digest check
+    snapshot: Captured | None = None  # the state after entry `snapshot_at`, if asked for
 
 
 def _setup(settings: Settings, now: int) -> list[Command]:
@@ -68,8 +70,9 @@ def _setup(settings: Settings, now: int) -> list[Command]:
     return commands
 
 
-def build(settings: Settings, events: int, seed: int = 5) -> Built:
-    """Append `events` accepted commands to the journal at settings.database_url."""
+def build(settings: Settings, events: int, seed: int = 5, snapshot_at: int = 0) -> Built:
+    """Append `events` accepted commands to the journal at settings.database_url; capture
+    the state after entry `snapshot_at` (0: never) as the server would."""
     began = time.perf_counter()
     exchange = build_exchange(settings).exchange
     journal = Journal(settings.database_url)
@@ -83,9 +86,11 @@ def build(settings: Settings, events: int, seed: int = 5) -> Built:
     now = time.time_ns() - events * 1_000  # 1 us apart, ending about now
     pending: list[Entry] = []
     sequence = submits = cancels = trades = 0
+    snapshotter = Snapshotter(exchange, snapshot_at, exchange._book_factory)
+    captured: Captured | None = None
 
     def accept(command: Command) -> Any:
-        nonlocal sequence
+        nonlocal sequence, captured
         try:
             result = exchange.execute(command)
         except Reject:
@@ -94,6 +99,8 @@ def build(settings: Settings, events: int, seed: int = 5) -> Built:
         exchange.take_market_events()
         sequence += 1
         pending.append(encode(sequence, command))
+        if sequence == snapshot_at:
+            captured = snapshotter.capture(sequence, command.timestamp)
         if len(pending) >= TRANSACTION:
             journal.append(pending)
             pending.clear()
@@ -133,4 +140,4 @@ def build(settings: Settings, events: int, seed: int = 5) -> Built:
     journal.close()
     resting = sum(1 for order in exchange.orders.values() if order.is_open)
     return Built(sequence, submits, cancels, trades, resting, time.perf_counter() - began,
-                 exchange)
+                 exchange, captured)

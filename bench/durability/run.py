@@ -32,8 +32,11 @@ from typing import Any
 
 import grpc
 import uvloop
+from tradepit.book import Book
 from tradepit.config import Settings
 from tradepit.exchange.digest import state_digest
+from tradepit.journal.snapshots import seal
+from tradepit.journal.store import Journal
 
 from bench.durability.journal_build import build
 from bench.report import machine, write_section
@@ -49,6 +52,10 @@ RECOVERED = re.compile(r"recovered (\d+) journal entries in ([\d.]+) s; audit (.
                        r"state digest ([0-9a-f]+)")
 THROUGHPUT_TARGET = 0.70  # durability on >= 70% of off
 RECOVERY_TARGET_S = 10.0  # with a snapshot, from 1M events
+# Entries after the snapshot: half the default TRADEPIT_SNAPSHOT_EVERY, the mean tail a
+# crash leaves when snapshots are taken every 100,000 entries.
+SNAPSHOT_TAIL = 50_000
+SNAPSHOT_REPLAYED = re.compile(r"from the snapshot at entry (\d+), then (\d+) entries replayed")
 
 
 class Server:
@@ -96,6 +103,9 @@ class Server:
                 return (int(match.group(1)), float(match.group(2)), match.group(3),
                         match.group(4))
         raise RuntimeError("no recovery line in:\n" + "".join(self.lines))
+
+    def output(self) -> str:
+        return "".join(self.lines)
 
     def stop(self) -> None:
         """SIGTERM: the server drains and commits what is pending, then exits."""
@@ -165,6 +175,16 @@ class Recovery:
     open_seconds: float  # process start to listening: imports, migrations check, replay
     digest_matches: bool
     audit: str
+    # the same journal with a snapshot SNAPSHOT_TAIL entries before its end
+    snapshot_sequence: int
+    snapshot_mb: float
+    snapshot_pause_seconds: float  # capturing it: how long the event loop is held
+    snapshot_seal_seconds: float  # loading it back and digesting it, in a worker thread
+    snapshot_recovered: int
+    snapshot_replayed: int
+    snapshot_seconds: float
+    snapshot_digest_matches: bool
+    snapshot_audit: str
 
     @property
     def events_per_second(self) -> float:
@@ -172,21 +192,43 @@ class Recovery:
 
 
 def recovery(events: int, workdir: Path) -> Recovery:
-    """Build a journal of `events` commands, then time a server's start on it."""
+    """Build a journal of `events` commands, then time a server's start on it: first
+    with no snapshot, then with one SNAPSHOT_TAIL entries before the end."""
     database = workdir / "recovery.db"
     url = f"sqlite:///{database}"
+    at = max(1, events - SNAPSHOT_TAIL)
     built = build(Settings(_env_file=None, database_url=url,  # type: ignore[call-arg]
-                           instruments=INSTRUMENTS), events)
+                           instruments=INSTRUMENTS), events, snapshot_at=at)
     expected = state_digest(built.exchange)
     facts = (built.events, built.submits, built.cancels, built.trades, built.resting,
              built.seconds)
+    captured = built.snapshot
+    assert captured is not None
     del built
     gc.collect()  # the builder's state is not held while the server replays
     size = sum(p.stat().st_size for p in workdir.glob("recovery.db*")) / 1e6
-    with server(workdir, TRADEPIT_DURABILITY="on", TRADEPIT_DATABASE_URL=url) as running:
+    off = {"TRADEPIT_DURABILITY": "on", "TRADEPIT_DATABASE_URL": url,
+           "TRADEPIT_SNAPSHOT_EVERY": "0",  # no snapshot at stop either
+           "TRADEPIT_MAKERS_ENABLED": "false"}  # nothing journaled between the two starts
+    with server(workdir, **off) as running:
         recovered, seconds, audit, digest = running.recovered()
         open_seconds = running.open_seconds
-    return Recovery(*facts, size, recovered, seconds, open_seconds, digest == expected, audit)
+
+    began = time.perf_counter()
+    row = seal(captured, Book)
+    seal_seconds = time.perf_counter() - began
+    journal = Journal(url)
+    journal.write_snapshot(row)
+    journal.close()
+    del row
+    gc.collect()
+    with server(workdir, **off) as running:
+        s_recovered, s_seconds, s_audit, s_digest = running.recovered()
+        replayed = SNAPSHOT_REPLAYED.search(running.output())
+    return Recovery(*facts, size, recovered, seconds, open_seconds, digest == expected, audit,
+                    captured.sequence, len(captured.payload) / 1e6, captured.pause_s,
+                    seal_seconds, s_recovered, int(replayed.group(2)) if replayed else -1,
+                    s_seconds, s_digest == expected, s_audit)
 
 
 def best(rounds: list[list[Result]]) -> dict[str, Result]:
@@ -277,18 +319,30 @@ def markdown(summary: dict[str, Any]) -> str:
         "| --- | ---: | ---: | ---: | --- | :---: |",
         f"| the whole journal, no snapshot | {rec['recovered']:,} | {rec['seconds']:.1f} | "
         f"{rec['events_per_second']:,.0f} | (none) | |",
-        "| a snapshot + the journal tail | - | not available | - | <= 10 s | **no** |",
+        f"| a snapshot at entry {rec['snapshot_sequence']:,} + the "
+        f"{rec['snapshot_replayed']:,}-entry tail | {rec['snapshot_recovered']:,} | "
+        f"{rec['snapshot_seconds']:.1f} | "
+        f"{rec['snapshot_recovered'] / rec['snapshot_seconds']:,.0f} | <= 10 s | "
+        f"{'yes' if rec['snapshot_seconds'] <= RECOVERY_TARGET_S else '**no**'} |",
+        "",
+        f"The snapshot ({rec['snapshot_mb']:,.0f} MB) was captured as the server captures "
+        f"one, on its event loop: that held the loop for {rec['snapshot_pause_seconds']:.1f} s."
+        f" Sealing it (loading it back and computing its state digest, in a worker thread "
+        f"in the server) took {rec['snapshot_seal_seconds']:.1f} s. With a snapshot, "
+        "recovery reads it, checks its checksum, loads it, checks the state digest it "
+        "loads to, and replays the tail; the recovered digest "
+        f"{'equals' if rec['snapshot_digest_matches'] else '**differs from**'} the "
+        f"builder's, and the audit was {rec['snapshot_audit']}.",
         "",
         f"From the process start to listening took {rec['open_seconds']:.1f} s (imports and "
         "the schema check besides the replay). The recovered state digest "
         f"{'equals' if rec['digest_matches'] else '**differs from**'} the builder's, and "
         f"the audit after recovery was {rec['audit']}.",
         "",
-        "Snapshots are not implemented yet: restoring one needs the books to load their "
-        "resting orders directly, an API the book does not have, so recovery always "
-        "replays the whole journal. The 10 s target applies to recovery with a snapshot and "
-        "cannot be measured; without one, recovery time grows with the journal "
-        f"(about {1e6 / rec['events_per_second']:.0f} us per entry here).",
+        "The exchange keeps every order and fill it ever had, so a snapshot, its capture "
+        "pause and its load grow with the history, like the replay does; without a "
+        f"snapshot recovery costs about {1e6 / rec['events_per_second']:.0f} us per entry "
+        "here.",
         "",
         "Noise: this is a shared machine with few CPUs; the client, the server and the "
         "journal's commit thread compete for them. Figures move by up to a third from run "
@@ -350,6 +404,11 @@ def main() -> None:
     print(f"recovery: {rec['recovered']:,} entries in {rec['seconds']:.2f} s "
           f"({rec['events_per_second']:,.0f}/s); built in {rec['build_seconds']:.1f} s; "
           f"digest {'matches' if rec['digest_matches'] else 'DIFFERS'}")
+    print(f"recovery with a snapshot at {rec['snapshot_sequence']:,} + "
+          f"{rec['snapshot_replayed']:,} replayed: {rec['snapshot_seconds']:.2f} s; "
+          f"snapshot {rec['snapshot_mb']:.0f} MB, capture pause "
+          f"{rec['snapshot_pause_seconds']:.2f} s, seal {rec['snapshot_seal_seconds']:.2f} s; "
+          f"digest {'matches' if rec['snapshot_digest_matches'] else 'DIFFERS'}")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
     if args.record:
