@@ -59,6 +59,12 @@ def _start(environment: Environment, **_: Any) -> None:
     RECORDER.start(options.warmup if options is not None else 0.0)
 
 
+@events.user_error.add_listener
+def _unhandled(user_instance: Any, exception: Exception, tb: Any, **_: Any) -> None:
+    """An exception no user handled (in on_start, say) is an error of that user's kind."""
+    RECORDER.error(getattr(user_instance, "kind", "user"), f"unhandled: {exception!r}")
+
+
 @events.quitting.add_listener
 def _write_summary(environment: Environment, **_: Any) -> None:
     options = environment.parsed_options

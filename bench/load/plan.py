@@ -28,11 +28,6 @@ class Plan:
     seed: int = 7
     warmup: float = 3.0  # seconds at the start whose latencies are not counted
 
-    @property
-    def flood_rate(self) -> int:
-        """Orders per second the flooder offers: FLOOD_FACTOR times its limit."""
-        return FLOOD_FACTOR * self.rate_limit
-
     def arguments(self) -> list[str]:
         """The locust command-line options that carry this plan (see locustfile)."""
         return [f"--{f.name.replace('_', '-')}={getattr(self, f.name)}" for f in fields(self)]

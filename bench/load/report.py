@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from bench.load.checks import percentile, submit_latencies
+from bench.load.plan import FLOOD_FACTOR
 from bench.report import machine
 
 COMMAND = "make load   # python -m bench.load.run --budget-ms {budget:g} --record"
@@ -63,12 +64,16 @@ def markdown(quiet: dict[str, Any], flooded: dict[str, Any], budget_ms: float, r
         f"({host['cpu']}), Python {host['python']}. Each run starts its own server on "
         "127.0.0.1 (SQLite journal, durability on, market makers on, rate limit "
         f"{plan['rate_limit']} orders/s per account) and runs locust headless for "
-        f"{plan['seconds']} s: {plan['traders']} trading agents at {plan['trader_rate']:g} "
+        f"{plan['seconds']} s; {quiet.get('rounds', 1)} runs without the flooder alternate "
+        f"with {flooded.get('rounds', 1)} with it, and each kind's samples are pooled. "
+        f"Users: {plan['traders']} trading agents at {plan['trader_rate']:g} "
         f"actions/s each (unary and streamed submits, cancels, amends), {plan['readers']} "
-        "market-data readers (L2 and trades of ACME and GLOBEX), and in the second run one "
-        f"flooder at {plan['rate_limit'] * 10} orders/s. Latencies are send to "
+        "market-data readers (L2 and trades of ACME and GLOBEX), and in the runs with it one "
+        f"flooder at {plan['rate_limit'] * FLOOD_FACTOR} orders/s. Latencies are send to "
         f"acknowledgement, measured in the agents; the first {plan['warmup']:g} s are not "
-        "counted. Locust's own CSV and HTML reports are in `bench/results/load_*`. "
+        "counted. The flooder runs in a locust process of its own, so that its calls do not "
+        "delay the agents' greenlets. Locust's own CSV reports are in `bench/results/load/` "
+        "(its HTML reports too, not committed). "
         "Command:\n",
         f"```sh\n{COMMAND.format(budget=budget_ms)}\n```\n",
         "| run | orders/s | submits | submit p50 | submit p99 | unary p99 | stream p99 "

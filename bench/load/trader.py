@@ -95,11 +95,13 @@ class TradingAgent(GrpcUser):
 
     def on_start(self) -> None:
         created = self.accounts.CreateAccount(
-            account_pb2.CreateAccountRequest(name=f"load-trader-{self.number}"))
+            account_pb2.CreateAccountRequest(name=f"load-trader-{self.number}"),
+            timeout=DEADLINE)
         self.metadata = (("authorization", f"Bearer {created.api_key}"),)
         admin = (("authorization", f"Bearer {self.admin_token}"),)
         account = created.account.account_id
-        instruments = self.market.ListInstruments(marketdata_pb2.ListInstrumentsRequest())
+        instruments = self.market.ListInstruments(marketdata_pb2.ListInstrumentsRequest(),
+                                                  timeout=DEADLINE)
         for instrument in instruments.instruments:
             if instrument.symbol in SYMBOLS:
                 self.listings.append(Listing(instrument.symbol, instrument.tick_size,
@@ -107,11 +109,10 @@ class TradingAgent(GrpcUser):
                 self.admin.AdjustBalance(admin_pb2.AdjustBalanceRequest(
                     account_id=account, amount=LOTS * instrument.lot_size,
                     kind=admin_pb2.BALANCE_CHANGE_DEPOSIT, symbol=instrument.symbol),
-                    metadata=admin)
+                    metadata=admin, timeout=DEADLINE)
         self.admin.AdjustBalance(admin_pb2.AdjustBalanceRequest(
             account_id=account, amount=CASH, kind=admin_pb2.BALANCE_CHANGE_DEPOSIT),
-            metadata=admin)
-        # Opened before the first order, so its reports run gapless from sequence 1.
+            metadata=admin, timeout=DEADLINE)
         responses = self.orders.OrderStream(iter(self.outbox.get, None), metadata=self.metadata)
         self.follower = gevent.spawn(self.follow, responses)
 
@@ -140,7 +141,9 @@ class TradingAgent(GrpcUser):
 
     def on_stream_report(self, report: common_pb2.ExecutionReport) -> None:
         if report.sequence:
-            if report.sequence != self.stream_sequence + 1:
+            # The first report may follow orders sent before the server had opened the
+            # stream; from there on every one must follow the last.
+            if self.stream_sequence and report.sequence != self.stream_sequence + 1:
                 self.error(f"execution report {report.sequence} after {self.stream_sequence}")
             self.stream_sequence = report.sequence
         self.track(report)
