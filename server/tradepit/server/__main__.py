@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -49,6 +50,10 @@ Tradepit is open on {address}  (book backend: {BACKEND}; instruments: {symbols})
 
 async def serve() -> None:
     running = await start(Settings())
+    # What recovery built lives as long as the process: keep the collector from
+    # scanning it again and again (a full pass over a large state stalls the loop).
+    gc.collect()
+    gc.freeze()
     print(banner(running), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
