@@ -72,6 +72,7 @@ bench: install ## full benchmarks: generate workloads, cargo bench, pytest-bench
 	$(PY) -m bench.server.run --orders 20000 --latency-orders 3000 --record
 	$(PY) -m bench.marketdata.run --record
 	$(PY) -m bench.durability.run --record
+	$(PY) -m bench.simulation.run --orders 10000 --rounds 5 --record
 
 bench-compare: install ## the book benchmarks against the saved baseline; fails past BENCH_REGRESSION_PCT
 	$(PY) -m pytest bench/test_book_bench.py -q -p no:cacheprovider -k "not bourse" \
