@@ -96,8 +96,6 @@ class SimulationRunner:
     def __init__(self, gateway: Gateway, makers: list[Maker], traders: list[Trader],
                  seed: int) -> None:
         self.gateway = gateway
-        self.makers = makers
-        self.traders = traders
         self.agents: list[SystemAgent] = [*makers, *traders]
         self.seed = seed
         self._task: asyncio.Task[None] | None = None
@@ -122,8 +120,14 @@ class SimulationRunner:
         log.info("simulation: %s stopped, their symbols are no longer listed",
                  ", ".join(sorted(agent.name for agent in gone)))
         self.agents = [a for a in self.agents if a not in gone]
-        self.makers = [m for m in self.makers if m not in gone]
-        self.traders = [t for t in self.traders if t not in gone]
+
+    @property
+    def makers(self) -> list[Maker]:
+        return [agent for agent in self.agents if isinstance(agent, Maker)]
+
+    @property
+    def traders(self) -> list[Trader]:
+        return [agent for agent in self.agents if isinstance(agent, Trader)]
 
     def start(self) -> None:
         """Cycle once now, then on every due time: on a task (wall clock) or after each
