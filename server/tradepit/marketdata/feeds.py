@@ -21,7 +21,7 @@ from tradepit.marketdata.candles import Candle
 from tradepit.marketdata.checksum import depth_checksum
 from tradepit.marketdata.history import SymbolHistory
 from tradepit.marketdata.subscriptions import Subscriber
-from tradepit.marketdata.view import BUY, BookView, Level, OrderEvent
+from tradepit.marketdata.view import BUY, BookView, Level, OrderEvent, RestingOrder
 
 Update = marketdata_pb2.MarketDataUpdate
 L1, L2, L3 = marketdata_pb2.CHANNEL_L1, marketdata_pb2.CHANNEL_L2, marketdata_pb2.CHANNEL_L3
@@ -224,10 +224,7 @@ class OrdersFeed(Feed):
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
         bids, asks = self.market.view.orders()
-        return self._message(self.market.view.sequence, now_ns, snapshot=True,
-                             conflated=conflated, orders=marketdata_pb2.OrderUpdates(
-                                 bids=[messages.book_order(o) for o in bids],
-                                 asks=[messages.book_order(o) for o in asks]))
+        return self._orders_snapshot(bids, asks, now_ns, conflated)
 
     def snapshot_parts(self, now_ns: int, conflated: bool, max_bytes: int) -> list[Update]:
         """Every resting order, in parts of at most `max_bytes` when they do not fit in
@@ -235,19 +232,24 @@ class OrdersFeed(Feed):
         bids, asks = self.market.view.orders()
         per_part = max(1, max_bytes // messages.MAX_BOOK_ORDER_BYTES)
         if len(bids) + len(asks) <= per_part:
-            return [self.snapshot(now_ns, conflated)]
+            return [self._orders_snapshot(bids, asks, now_ns, conflated)]
         tagged = [(True, o) for o in bids] + [(False, o) for o in asks]
         chunks = [tagged[i:i + per_part] for i in range(0, len(tagged), per_part)]
         parts = []
         for number, chunk in enumerate(chunks, 1):
-            update = self._message(self.market.view.sequence, now_ns, snapshot=True,
-                                   conflated=conflated, orders=marketdata_pb2.OrderUpdates(
-                                       bids=[messages.book_order(o) for bid, o in chunk if bid],
-                                       asks=[messages.book_order(o) for bid, o in chunk
-                                             if not bid]))
+            update = self._orders_snapshot([o for bid, o in chunk if bid],
+                                           [o for bid, o in chunk if not bid],
+                                           now_ns, conflated)
             update.snapshot_part, update.snapshot_parts = number, len(chunks)
             parts.append(update)
         return parts
+
+    def _orders_snapshot(self, bids: Sequence[RestingOrder], asks: Sequence[RestingOrder],
+                         now_ns: int, conflated: bool) -> Update:
+        return self._message(self.market.view.sequence, now_ns, snapshot=True,
+                             conflated=conflated, orders=marketdata_pb2.OrderUpdates(
+                                 bids=[messages.book_order(o) for o in bids],
+                                 asks=[messages.book_order(o) for o in asks]))
 
 
 class TradesFeed(Feed):
