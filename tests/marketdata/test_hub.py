@@ -77,13 +77,19 @@ def test_one_encoding_is_shared_and_feeds_live_only_while_followed(desk: Desk) -
     assert hub is not None
     first = hub.subscribe([L2, TRADES], 100)
     second = hub.subscribe([L2], 100)
+    same = hub.subscribe([TRADES, L2], 100)  # the same feeds as `first`: the same fanout
     assert hub.feed_count() == 2
-    desk.read(first)
-    desk.read(second)
+    for reader in (first, second, same):
+        desk.read(reader)
     desk.order(desk.alice, SELL, 10_010, 5)
-    [mine], [theirs] = first.take()[1], second.take()[1]
-    assert mine is theirs
+    desk.order(desk.bob, BUY, 10_010, 2)  # a trade and an L2 update: one chunk of two
+    [mine], [theirs], [ours] = first.take()[1], second.take()[1], same.take()[1]
+    assert mine is ours  # joined once for the fanout
+    assert theirs in mine  # the L2 updates were encoded once and shared
+    assert [u.channel for u in md.MarketDataBatch.FromString(mine).updates] == [
+        md.CHANNEL_L2, md.CHANNEL_L2, md.CHANNEL_TRADES]
     hub.unsubscribe(first)
+    hub.unsubscribe(same)
     assert hub.feed_count() == 1
     hub.unsubscribe(second)
     assert hub.feed_count() == 0

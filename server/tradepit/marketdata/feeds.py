@@ -20,7 +20,7 @@ from tradepit.marketdata import messages
 from tradepit.marketdata.candles import Candle
 from tradepit.marketdata.checksum import depth_checksum
 from tradepit.marketdata.history import SymbolHistory
-from tradepit.marketdata.subscriptions import Subscriber
+from tradepit.marketdata.subscriptions import Fanout
 from tradepit.marketdata.view import BUY, BookView, Level, OrderEvent, RestingOrder
 
 Update = marketdata_pb2.MarketDataUpdate
@@ -88,7 +88,7 @@ class Feed:
     def __init__(self, key: FeedKey, market: Market) -> None:
         self.key = key
         self.market = market
-        self.subscribers: set[Subscriber[Feed]] = set()
+        self.fanouts: list[Fanout[Feed]] = []  # its readers, grouped by what they follow
         self.last_sequence = market.view.sequence
 
     def on_book_change(self, change: Change) -> Update | None:

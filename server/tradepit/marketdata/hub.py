@@ -3,8 +3,15 @@
 The gateway hands over each command's book and status changes, in order, once they may
 be published. Per change the hub replays the events into the symbol's public view of
 the book and records its trades and candles (kept for every symbol), then lets each
-feed of that symbol compute its update once and hands the encoded bytes to each of the
-feed's subscribers. Feeds exist only while somebody follows them.
+feed of that symbol compute its update once and encodes it once. Feeds exist only while
+somebody follows them.
+
+Subscribers that follow exactly the same feeds share a `Fanout`: an update is appended
+to each fanout of its feed, not to each subscriber. At the end of the event loop's round
+of callbacks (or sooner, when a writer takes its queue) the hub flushes: each fanout
+joins what it gathered into one chunk, and every one of its subscribers queues that
+same chunk. So what a subscriber costs per round is one `put` and one wakeup, however
+many commands the round applied; the work per update does not grow with subscribers.
 """
 
 from __future__ import annotations
@@ -29,12 +36,13 @@ from tradepit.marketdata.feeds import (
 )
 from tradepit.marketdata.history import RECENT_TRADES, SymbolHistory
 from tradepit.marketdata.messages import frame
-from tradepit.marketdata.subscriptions import Subscriber
+from tradepit.marketdata.subscriptions import Fanout, Subscriber
 from tradepit.marketdata.view import BookView
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25  # how often open candles are checked for the end of their interval
+CHUNK_BYTES = 256 << 10  # a fanout starts a new chunk past this (a writer's batch is bigger)
 
 
 class _SymbolFeeds:
@@ -78,7 +86,11 @@ class MarketDataHub:
         self.restart(exchange)
         self._symbols: dict[str, _SymbolFeeds] = {}
         self._candle_feeds: dict[FeedKey, CandlesFeed] = {}
-        self._subscribers: set[Subscriber[Feed]] = set()
+        self._subscribers: dict[Subscriber[Feed], Fanout[Feed]] = {}
+        self._fanouts: dict[frozenset[Feed], Fanout[Feed]] = {}
+        self._dirty: list[Fanout[Feed]] = []  # fanouts holding updates not flushed yet
+        self._flush_scheduled = False
+        self._chunk_bytes = CHUNK_BYTES
         self._ticker: asyncio.Task[None] | None = None
 
     def restart(self, exchange: Exchange) -> None:
@@ -125,7 +137,7 @@ class MarketDataHub:
         for feed in group.feeds.values():
             update = feed.on_book_change(change)
             if update is not None:
-                _publish(feed, update)
+                self._publish(feed, update)
 
     def _on_status(self, event: StatusChange) -> None:
         self.market(event.symbol).status = int(event.status)
@@ -135,7 +147,7 @@ class MarketDataHub:
         for feed in group.feeds.values():
             update = feed.on_status(event)
             if update is not None:
-                _publish(feed, update)
+                self._publish(feed, update)
 
     def tick(self, now_ns: int) -> None:
         """Close the open candles whose interval ended by `now_ns`, for the feeds that
@@ -143,7 +155,7 @@ class MarketDataHub:
         for feed in self._candle_feeds.values():
             closed = feed.series.roll(now_ns)
             if closed is not None:
-                _publish(feed, feed.on_close(closed, now_ns))
+                self._publish(feed, feed.on_close(closed, now_ns))
 
     async def _tick_forever(self) -> None:
         while True:
@@ -163,23 +175,35 @@ class MarketDataHub:
         """A reader of the feeds `keys` name (listed symbols only), owed a snapshot of each.
 
         Its queue is keyed by the feed objects themselves: identity hashing is the cheapest
-        lookup on the path every update takes.
+        lookup there is. It joins the fanout of readers of the same feeds (or starts one).
         """
-        subscriber = Subscriber([self._feed(key) for key in keys], queue_size)
-        for feed in subscriber.keys:
-            feed.subscribers.add(subscriber)
-        self._subscribers.add(subscriber)
+        feeds = [self._feed(key) for key in keys]
+        subscriber = Subscriber(feeds, queue_size, self.flush)
+        group = frozenset(feeds)
+        fanout = self._fanouts.get(group)
+        if fanout is None:
+            fanout = self._fanouts[group] = Fanout(group, self._chunk_bytes)
+            for feed in group:
+                feed.fanouts.append(fanout)
+        fanout.subscribers.add(subscriber)
+        self._subscribers[subscriber] = fanout
         if self._candle_feeds and self._ticker is None:
             self._ticker = asyncio.get_running_loop().create_task(self._tick_forever())
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber[Feed]) -> None:
-        self._subscribers.discard(subscriber)
+        fanout = self._subscribers.pop(subscriber, None)
+        if fanout is not None:
+            fanout.subscribers.discard(subscriber)
+            if not fanout.subscribers:
+                del self._fanouts[fanout.keys]
+                for feed in fanout.keys:
+                    feed.fanouts.remove(fanout)
+                fanout.clear()
         for feed in subscriber.keys:
-            feed.subscribers.discard(subscriber)
             key = feed.key
             group = self._symbols.get(key.symbol)
-            if feed.subscribers or group is None or group.feeds.get(key) is not feed:
+            if feed.fanouts or group is None or group.feeds.get(key) is not feed:
                 continue  # still followed, or dropped already after a failure
             del group.feeds[key]
             self._candle_feeds.pop(key, None)
@@ -188,6 +212,49 @@ class MarketDataHub:
                 del self._symbols[key.symbol]
         if not self._candle_feeds:
             self.close()
+
+    def limit_chunks(self, max_bytes: int) -> None:
+        """Keep every chunk within `max_bytes` (a writer's batch budget), unless a single
+        update is larger."""
+        self._chunk_bytes = min(self._chunk_bytes, max_bytes)
+        for fanout in self._fanouts.values():
+            fanout.chunk_bytes = self._chunk_bytes
+
+    # ------------------------------------------------------------ fan-out
+
+    def _publish(self, feed: Feed, update: Update) -> None:
+        """Encode once; every fanout of the feed gathers the same bytes."""
+        data = frame(update)
+        conflatable = feed.conflatable
+        for fanout in feed.fanouts:
+            if fanout.add(feed, data, conflatable):
+                self._dirty.append(fanout)
+        if not self._flush_scheduled:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # no loop (a test driving the hub by hand): `take` flushes
+            self._flush_scheduled = True
+            loop.call_soon(self._scheduled_flush)
+
+    def _scheduled_flush(self) -> None:
+        self._flush_scheduled = False
+        self.flush()
+
+    def flush(self) -> None:
+        """Hand what every fanout gathered to its subscribers: one chunk, shared."""
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, []
+        try:
+            for fanout in dirty:
+                chunks = fanout.take()
+                for subscriber in fanout.subscribers:
+                    for chunk in chunks:
+                        subscriber.put(chunk)
+        except Exception:
+            log.exception("market data failed; closing every market-data stream")
+            self._fail_everyone()
 
     def snapshots(self, owed: dict[Feed, bool], max_bytes: int) -> list[bytes]:
         """Encoded snapshots for a subscriber's owed feeds (feed -> conflated), taken now;
@@ -226,15 +293,10 @@ class MarketDataHub:
         for subscriber in self._subscribers:
             subscriber.fail()
         self._subscribers.clear()
+        for fanout in self._fanouts.values():
+            fanout.clear()
+        self._fanouts.clear()
+        self._dirty.clear()
         self._symbols.clear()
         self._candle_feeds.clear()
         self.close()
-
-
-def _publish(feed: Feed, update: Update) -> None:
-    """Encode once; every subscriber queues the same bytes."""
-    data = frame(update)
-    conflatable = feed.conflatable
-    for subscriber in feed.subscribers:
-        subscriber.put(feed, data, conflatable)
-

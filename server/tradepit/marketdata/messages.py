@@ -2,7 +2,8 @@
 
 A MarketDataBatch is `repeated MarketDataUpdate updates = 1`, so its encoding is the
 concatenation of each update encoded as field 1 (`frame`). Every update is framed once
-and the same bytes go to every subscriber; a batch is a join, never a re-encoding.
+and the same bytes go to every subscriber; a batch is a join (usually of one shared
+chunk, so not even that), never a re-encoding.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def frame(update: marketdata_pb2.MarketDataUpdate) -> bytes:
 
 def batches(frames: Sequence[bytes], budget: int) -> list[bytes]:
     """Encoded MarketDataBatch messages holding `frames` in order, each about `budget`
-    bytes at most (a single larger update still goes, alone)."""
+    bytes at most (a single larger frame still goes, alone). A frame may hold several
+    updates (a chunk of them, see subscriptions.py): it is never split."""
     messages: list[bytes] = []
     start = size = 0
     for index, item in enumerate(frames):

@@ -102,6 +102,7 @@ class MarketDataService:
         self._queue_size = queue_size
         self._max_message_bytes = max_message_bytes
         self._batch_bytes = max_message_bytes // 2  # headroom below the send limit
+        hub.limit_chunks(self._batch_bytes)
 
     async def ListInstruments(self, request: marketdata_pb2.ListInstrumentsRequest,
                               context: Context) -> marketdata_pb2.ListInstrumentsResponse:
@@ -162,6 +163,7 @@ class MarketDataService:
         try:
             while True:
                 await subscriber.wait()
+                owed, queued = subscriber.take()  # after the hub's pending updates
                 if subscriber.failed:
                     await context.abort(grpc.StatusCode.INTERNAL,
                                         "market data failed on the server; resubscribe")
@@ -171,11 +173,13 @@ class MarketDataService:
                         f"this stream fell more than {self._queue_size} updates behind on "
                         "trades or L3, which are never dropped, so it was closed; "
                         "resubscribe to start again from snapshots")
-                owed, queued = subscriber.take()
-                frames = self._hub.snapshots(owed, self._batch_bytes) + queued if owed \
-                    else queued
-                for batch in messages.batches(frames, self._batch_bytes):
-                    yield batch
+                if owed:
+                    queued = self._hub.snapshots(owed, self._batch_bytes) + queued
+                if len(queued) == 1:
+                    yield queued[0]  # the usual case: one chunk, shared with its fanout
+                else:
+                    for batch in messages.batches(queued, self._batch_bytes):
+                        yield batch
         finally:
             self._hub.unsubscribe(subscriber)
 
