@@ -75,17 +75,26 @@ def trade(trade_id, price, quantity, at):
     return TradePrint("ACME", trade_id, price, quantity, 1, at, trade_id)
 
 
-def test_symbol_history_keeps_the_last_50_trades_and_reports_changed_candles():
+def test_symbol_history_keeps_the_last_50_trades_and_reports_closed_candles():
     history = SymbolHistory()
     for i in range(120):
         history.record([trade(i, 100 + i, 1, i * S)])
     assert [t.trade_id for t in history.trades] == list(range(70, 120))
-    changed = history.record([trade(200, 500, 2, 120 * S), trade(201, 501, 1, 120 * S)])
-    assert set(changed) == set(INTERVAL_NS)
-    one_second = changed[ONE_SECOND]
-    assert [(c.start_ns // S, c.closed) for c in one_second] == [(119, True), (120, False)]
-    assert ohlcv(one_second[1])[1:] == (500, 501, 500, 501, 3, 1_501, 2, False)
-    assert [(c.start_ns // S, c.trade_count, c.closed) for c in changed[ONE_MINUTE]] == [
-        (60, 60, True), (120, 2, False)]
-    [five] = changed[3]  # the same five minutes as every trade before: still open
+    closed = history.record([trade(200, 500, 2, 120 * S), trade(201, 501, 1, 120 * S)])
+    assert set(closed) == {ONE_SECOND, ONE_MINUTE}  # the others are still open
+    assert [(c.start_ns // S, c.closed) for c in closed[ONE_SECOND]] == [(119, True)]
+    one_second = history.candles[ONE_SECOND].current
+    assert one_second is not None
+    assert ohlcv(one_second)[1:] == (500, 501, 500, 501, 3, 1_501, 2, False)
+    assert [(c.start_ns // S, c.trade_count, c.closed) for c in closed[ONE_MINUTE]] == [
+        (60, 60, True)]
+    five = history.candles[3].current  # the same five minutes as every trade before: open
+    assert five is not None
     assert (five.start_ns, five.trade_count, five.volume, five.closed) == (0, 122, 123, False)
+
+
+def test_trades_of_one_change_at_two_times_close_each_candle_they_leave():
+    history = SymbolHistory()
+    history.record([trade(1, 100, 1, 10 * S)])
+    closed = history.record([trade(2, 101, 1, 11 * S), trade(3, 102, 1, 12 * S)])
+    assert [(c.start_ns // S, c.closed) for c in closed[ONE_SECOND]] == [(10, True), (11, True)]

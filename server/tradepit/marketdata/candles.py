@@ -65,8 +65,10 @@ class Candle:
     closed: bool = False
 
     def add(self, t: Tally) -> None:
-        self.high = max(self.high, t.high)
-        self.low = min(self.low, t.low)
+        if t.high > self.high:
+            self.high = t.high
+        if t.low < self.low:
+            self.low = t.low
         self.close = t.close
         self.volume += t.volume
         self.notional += t.notional

@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Sequence
 
 Level = tuple[int, int, int]  # price, open quantity, order count (as Book.depth gives)
+_PAIR = struct.Struct("<qq")
 
 
 def depth_checksum(bids: Sequence[Level], asks: Sequence[Level]) -> int:
@@ -22,3 +23,22 @@ def depth_checksum(bids: Sequence[Level], asks: Sequence[Level]) -> int:
     if not words:
         return 0
     return zlib.crc32(struct.pack(f"<{len(words)}q", *words))
+
+
+def pack_levels(levels: Sequence[Level]) -> bytes:
+    """One side's part of the checksummed bytes: an L2 feed keeps it per side, and packs a
+    side again only when that side changed."""
+    words: list[int] = []
+    for price, quantity, _count in levels:
+        words += (price, quantity)
+    return struct.pack(f"<{len(words)}q", *words)
+
+
+def pack_level_into(packed: bytearray, position: int, level: Level) -> None:
+    """Rewrite the level at `position` of a side's `pack_levels` bytes (same price)."""
+    _PAIR.pack_into(packed, position * _PAIR.size, level[0], level[1])
+
+
+def packed_checksum(bids: bytes | bytearray, asks: bytes | bytearray) -> int:
+    """`depth_checksum` from both sides' `pack_levels`: CRC-32 runs on across the two."""
+    return zlib.crc32(asks, zlib.crc32(bids))

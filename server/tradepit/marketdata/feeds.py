@@ -9,7 +9,7 @@ Snapshots are built per subscriber, from the feed's current state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -18,10 +18,10 @@ from tradepit_client.v1 import common_pb2, marketdata_pb2
 from tradepit.exchange.model import BookChange, StatusChange
 from tradepit.marketdata import messages
 from tradepit.marketdata.candles import Candle
-from tradepit.marketdata.checksum import depth_checksum
+from tradepit.marketdata.checksum import pack_level_into, pack_levels, packed_checksum
 from tradepit.marketdata.history import SymbolHistory
 from tradepit.marketdata.subscriptions import Fanout
-from tradepit.marketdata.view import BUY, BookView, Level, OrderEvent, RestingOrder
+from tradepit.marketdata.view import BUY, SELL, BookView, Level, OrderEvent, RestingOrder
 
 Update = marketdata_pb2.MarketDataUpdate
 L1, L2, L3 = marketdata_pb2.CHANNEL_L1, marketdata_pb2.CHANNEL_L2, marketdata_pb2.CHANNEL_L3
@@ -48,37 +48,45 @@ class Market:
 
 class Change:
     """One BookChange as the feeds of its symbol see it, with what they share computed
-    once: the top levels (only if some L2 feed needs them) and the best price touched on
-    each side, which tells L1 and L2 feeds whether the change can concern them at all."""
+    once: the top levels of a side (only if some L2 feed needs them, and only for a side
+    the change touched) and the best price touched on each side, which tells L1 and L2
+    feeds whether the change can concern them at all."""
 
-    __slots__ = ("_depth", "_levels", "_view", "candles", "event", "orders", "sequence",
-                 "touched_ask", "touched_bid")
+    __slots__ = ("_asks", "_bids", "_depth", "_view", "closed_candles", "event", "orders",
+                 "sequence", "touched_ask", "touched_asks", "touched_bid", "touched_bids",
+                 "view")
 
     def __init__(self, event: BookChange, view: BookView, depth: int,
-                 candles: dict[int, list[Candle]], orders: list[OrderEvent]) -> None:
+                 closed_candles: dict[int, list[Candle]], orders: list[OrderEvent]) -> None:
         self.event = event
         self.sequence = view.sequence  # the book's sequence after the change
-        self.candles = candles         # per interval, the candles the trades changed
+        self.closed_candles = closed_candles  # per interval, the candles the trades closed
         self.orders = orders           # what an L3 reader sees of the change
-        self._view = view
+        self.view = view
         self._depth = depth            # as deep as the deepest L2 feed looks
-        self._levels: tuple[list[Level], list[Level]] | None = None
-        # Every change to a price level is an L3 event, so these bound what moved.
-        bid = ask = None
+        self._bids: list[Level] | None = None
+        self._asks: list[Level] | None = None
+        # Every change to a price level is an L3 event: these are the prices that moved,
+        # and the best of them on each side.
+        bids: list[int] = []
+        asks: list[int] = []
         for e in orders:
-            if e.side == BUY:
-                if bid is None or e.price > bid:
-                    bid = e.price
-            elif ask is None or e.price < ask:
-                ask = e.price
-        self.touched_bid: int | None = bid
-        self.touched_ask: int | None = ask
+            (bids if e.side == BUY else asks).append(e.price)
+        self.touched_bids, self.touched_asks = bids, asks
+        self.touched_bid: int | None = max(bids) if bids else None
+        self.touched_ask: int | None = min(asks) if asks else None
 
-    def levels(self, depth: int) -> tuple[list[Level], list[Level]]:
-        if self._levels is None:
-            self._levels = self._view.depth(self._depth)
-        bids, asks = self._levels
-        return bids[:depth], asks[:depth]
+    def bids(self, depth: int) -> list[Level]:
+        levels = self._bids
+        if levels is None:
+            levels = self._bids = self.view.bid_levels(self._depth)
+        return levels if depth >= len(levels) else levels[:depth]
+
+    def asks(self, depth: int) -> list[Level]:
+        levels = self._asks
+        if levels is None:
+            levels = self._asks = self.view.ask_levels(self._depth)
+        return levels if depth >= len(levels) else levels[:depth]
 
 
 class Feed:
@@ -105,22 +113,17 @@ class Feed:
         return [self.snapshot(now_ns, conflated)]
 
     def _message(self, sequence: int, timestamp_ns: int, *, snapshot: bool = False,
-                 conflated: bool = False,
-                 quote: marketdata_pb2.Quote | None = None,
-                 depth: marketdata_pb2.DepthUpdate | None = None,
-                 orders: marketdata_pb2.OrderUpdates | None = None,
-                 trades: marketdata_pb2.TradeUpdates | None = None,
-                 candles: marketdata_pb2.CandleUpdates | None = None,
-                 status: marketdata_pb2.StatusUpdate | None = None) -> Update:
+                 conflated: bool = False) -> Update:
         """An update (advancing the feed's chain of sequences) or a snapshot (which does not:
-        it is one subscriber's starting point)."""
+        it is one subscriber's starting point), without its payload: the caller fills in
+        its one payload field in place, which costs less than building it apart and
+        having the constructor copy it."""
         previous = 0
         if not snapshot:
             previous, self.last_sequence = self.last_sequence, sequence
         return Update(symbol=self.key.symbol, channel=self.channel, sequence=sequence,
                       previous_sequence=previous, snapshot=snapshot, conflated=conflated,
-                      timestamp_ns=timestamp_ns, quote=quote, depth=depth, orders=orders,
-                      trades=trades, candles=candles, status=status)
+                      timestamp_ns=timestamp_ns)
 
 
 class QuoteFeed(Feed):
@@ -148,21 +151,29 @@ class QuoteFeed(Feed):
         if quote == self.quote:
             return None
         self.quote = quote
-        return self._message(change.sequence, change.event.timestamp_ns, quote=_quote(quote))
+        return _with_quote(self._message(change.sequence, change.event.timestamp_ns), quote)
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
-        return self._message(self.market.view.sequence, now_ns, snapshot=True,
-                             conflated=conflated, quote=_quote(self.quote))
+        return _with_quote(self._message(self.market.view.sequence, now_ns, snapshot=True,
+                                         conflated=conflated), self.quote)
 
 
-def _quote(quote: Quote) -> marketdata_pb2.Quote:
-    bid_price, bid_quantity, ask_price, ask_quantity = quote
-    return marketdata_pb2.Quote(bid_price=bid_price, bid_quantity=bid_quantity,
-                                ask_price=ask_price, ask_quantity=ask_quantity)
+def _with_quote(update: Update, quote: Quote) -> Update:
+    q = update.quote
+    q.SetInParent()  # present even when both sides are empty
+    q.bid_price, q.bid_quantity, q.ask_price, q.ask_quantity = quote
+    return update
 
 
 class DepthFeed(Feed):
-    """L2: the top `depth` levels per side; updates carry only the levels that changed."""
+    """L2: the top `depth` levels per side; updates carry only the levels that changed.
+
+    A side is looked at only when the change touched a price on it within reach of the
+    top. If the touched levels were all in the top and are all still there (the usual
+    case: orders added to or taken from existing levels), only they are read again, and
+    the checksum's bytes are patched in place; when a level came or went, the side's
+    top levels are read again and compared.
+    """
 
     channel = L2
     conflatable = True
@@ -170,33 +181,99 @@ class DepthFeed(Feed):
     def __init__(self, key: FeedKey, market: Market) -> None:
         super().__init__(key, market)
         self.depth = key.parameter
-        self.bids, self.asks = market.view.depth(self.depth)
+        self.bids: list[Level] = []
+        self.asks: list[Level] = []
+        self._bid_index: dict[int, int] = {}  # price -> position in self.bids
+        self._ask_index: dict[int, int] = {}
+        self._packed_bids = bytearray()       # pack_levels(self.bids), patched in place
+        self._packed_asks = bytearray()
+        self._set_bids(market.view.bid_levels(self.depth))
+        self._set_asks(market.view.ask_levels(self.depth))
+
+    def _set_bids(self, bids: list[Level]) -> None:
+        self.bids, self._packed_bids = bids, bytearray(pack_levels(bids))
+        self._bid_index = {level[0]: i for i, level in enumerate(bids)}
+
+    def _set_asks(self, asks: list[Level]) -> None:
+        self.asks, self._packed_asks = asks, bytearray(pack_levels(asks))
+        self._ask_index = {level[0]: i for i, level in enumerate(asks)}
 
     def on_book_change(self, change: Change) -> Update | None:
-        if not self._concerned(change):
-            return None
-        bids, asks = change.levels(self.depth)
-        changed_bids, changed_asks = level_changes(self.bids, bids), level_changes(self.asks, asks)
+        bid, ask, depth = change.touched_bid, change.touched_ask, self.depth
+        changed_bids: list[Level] = []
+        changed_asks: list[Level] = []
+        if bid is not None and (len(self.bids) < depth or bid >= self.bids[-1][0]):
+            moved = _moved(self.bids, self._bid_index, depth, change.touched_bids,
+                           change.view.bid_level, BUY)
+            if moved is None:
+                bids = change.bids(depth)
+                changed_bids = level_changes(self.bids, bids)
+                if changed_bids:
+                    self._set_bids(bids)
+            elif moved:
+                self.bids, changed_bids = _patch(self.bids, self._packed_bids, moved)
+        if ask is not None and (len(self.asks) < depth or ask <= self.asks[-1][0]):
+            moved = _moved(self.asks, self._ask_index, depth, change.touched_asks,
+                           change.view.ask_level, SELL)
+            if moved is None:
+                asks = change.asks(depth)
+                changed_asks = level_changes(self.asks, asks)
+                if changed_asks:
+                    self._set_asks(asks)
+            elif moved:
+                self.asks, changed_asks = _patch(self.asks, self._packed_asks, moved)
         if not changed_bids and not changed_asks:
             return None
-        self.bids, self.asks = bids, asks
-        return self._message(change.sequence, change.event.timestamp_ns, depth=self._depth(
-            changed_bids, changed_asks))
+        return self._depth(self._message(change.sequence, change.event.timestamp_ns),
+                           changed_bids, changed_asks)
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
-        return self._message(self.market.view.sequence, now_ns, snapshot=True,
-                             conflated=conflated, depth=self._depth(self.bids, self.asks))
+        return self._depth(self._message(self.market.view.sequence, now_ns, snapshot=True,
+                                         conflated=conflated), self.bids, self.asks)
 
-    def _concerned(self, change: Change) -> bool:
-        """Whether the change touched a price within (or that could enter) the top levels."""
-        bid, ask, depth = change.touched_bid, change.touched_ask, self.depth
-        return (bid is not None and (len(self.bids) < depth or bid >= self.bids[-1][0])) or (
-            ask is not None and (len(self.asks) < depth or ask <= self.asks[-1][0]))
+    def _depth(self, update: Update, bids: Sequence[Level], asks: Sequence[Level]) -> Update:
+        depth = update.depth
+        add = depth.bids.add
+        for price, quantity, count in bids:
+            add(price=price, quantity=quantity, order_count=count)
+        add = depth.asks.add
+        for price, quantity, count in asks:
+            add(price=price, quantity=quantity, order_count=count)
+        depth.checksum = packed_checksum(self._packed_bids, self._packed_asks)
+        depth.depth = self.depth
+        return update
 
-    def _depth(self, bids: Sequence[Level], asks: Sequence[Level]) -> marketdata_pb2.DepthUpdate:
-        return marketdata_pb2.DepthUpdate(
-            bids=messages.levels(bids), asks=messages.levels(asks),
-            checksum=depth_checksum(self.bids, self.asks), depth=self.depth)
+
+def _moved(levels: list[Level], index: dict[int, int], depth: int, touched: list[int],
+           level_at: Callable[[int], Level | None], side: int) -> dict[int, Level] | None:
+    """Position -> new level, for the touched levels of one side's top that moved in
+    place; None when a level within reach came or went (read the side again)."""
+    moved: dict[int, Level] = {}
+    full = len(levels) >= depth
+    worst = levels[-1][0] if levels else 0
+    for price in touched:
+        i = index.get(price)
+        if i is None:
+            if full and (price < worst if side == BUY else price > worst):
+                continue  # below the top: no concern of this feed
+            return None
+        level = level_at(price)
+        if level is None:
+            return None
+        if level != levels[i]:
+            moved[i] = level
+    return moved
+
+
+def _patch(levels: list[Level], packed: bytearray,
+           moved: dict[int, Level]) -> tuple[list[Level], list[Level]]:
+    """The side with `moved` applied (a copy: the old list may be shared) and the moved
+    levels best first; `packed` is patched in place."""
+    levels = levels.copy()
+    for i, level in moved.items():
+        levels[i] = level
+        pack_level_into(packed, i, level)
+    return levels, [moved[i] for i in sorted(moved)]
 
 
 def level_changes(old: list[Level], new: list[Level]) -> list[Level]:
@@ -204,6 +281,15 @@ def level_changes(old: list[Level], new: list[Level]) -> list[Level]:
     (quantity and count 0), so that applying them to `old` gives `new`."""
     if old == new:
         return []
+    if len(old) == len(new):  # the usual case: the same prices, some quantities moved
+        changed = []
+        for was, now in zip(old, new, strict=True):
+            if was != now:
+                if was[0] != now[0]:
+                    break
+                changed.append(now)
+        else:
+            return changed
     before = {price: (quantity, count) for price, quantity, count in old}
     changed = [level for level in new if before.pop(level[0], None) != (level[1], level[2])]
     changed.extend((price, 0, 0) for price in before)
@@ -218,9 +304,9 @@ class OrdersFeed(Feed):
     def on_book_change(self, change: Change) -> Update | None:
         if not change.orders:
             return None
-        return self._message(change.sequence, change.event.timestamp_ns,
-                             orders=marketdata_pb2.OrderUpdates(
-                                 events=[messages.order_event(e) for e in change.orders]))
+        update = self._message(change.sequence, change.event.timestamp_ns)
+        update.orders.events.extend(messages.order_event(e) for e in change.orders)
+        return update
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
         bids, asks = self.market.view.orders()
@@ -246,10 +332,13 @@ class OrdersFeed(Feed):
 
     def _orders_snapshot(self, bids: Sequence[RestingOrder], asks: Sequence[RestingOrder],
                          now_ns: int, conflated: bool) -> Update:
-        return self._message(self.market.view.sequence, now_ns, snapshot=True,
-                             conflated=conflated, orders=marketdata_pb2.OrderUpdates(
-                                 bids=[messages.book_order(o) for o in bids],
-                                 asks=[messages.book_order(o) for o in asks]))
+        update = self._message(self.market.view.sequence, now_ns, snapshot=True,
+                               conflated=conflated)
+        orders = update.orders
+        orders.SetInParent()  # present even when the book is empty
+        orders.bids.extend(messages.book_order(o) for o in bids)
+        orders.asks.extend(messages.book_order(o) for o in asks)
+        return update
 
 
 class TradesFeed(Feed):
@@ -259,15 +348,16 @@ class TradesFeed(Feed):
         trades = change.event.trades
         if not trades:
             return None
-        return self._message(change.sequence, change.event.timestamp_ns,
-                             trades=marketdata_pb2.TradeUpdates(
-                                 trades=[messages.trade(t) for t in trades]))
+        update = self._message(change.sequence, change.event.timestamp_ns)
+        messages.add_trades(update.trades.trades, trades)
+        return update
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
-        recent = self.market.history.trades
-        return self._message(self.market.view.sequence, now_ns, snapshot=True,
-                             conflated=conflated, trades=marketdata_pb2.TradeUpdates(
-                                 trades=[messages.trade(t) for t in recent]))
+        update = self._message(self.market.view.sequence, now_ns, snapshot=True,
+                               conflated=conflated)
+        update.trades.SetInParent()  # present even with no trade yet
+        messages.add_trades(update.trades.trades, self.market.history.trades)
+        return update
 
 
 class CandlesFeed(Feed):
@@ -280,9 +370,12 @@ class CandlesFeed(Feed):
         self.series = market.history.candles[key.parameter]
 
     def on_book_change(self, change: Change) -> Update | None:
-        candles = change.candles.get(self.key.parameter)
-        if not candles:
+        if not change.event.trades:
             return None
+        current = self.series.current
+        candles = list(change.closed_candles.get(self.key.parameter, ()))
+        if current is not None:
+            candles.append(current)
         return self._candles(change.sequence, change.event.timestamp_ns, candles)
 
     def on_close(self, candle: Candle, now_ns: int) -> Update:
@@ -298,9 +391,10 @@ class CandlesFeed(Feed):
 
     def _candles(self, sequence: int, timestamp_ns: int, candles: Sequence[Candle], *,
                  snapshot: bool = False, conflated: bool = False) -> Update:
-        return self._message(sequence, timestamp_ns, snapshot=snapshot, conflated=conflated,
-                             candles=marketdata_pb2.CandleUpdates(
-                                 candles=[messages.candle(c) for c in candles]))
+        update = self._message(sequence, timestamp_ns, snapshot=snapshot, conflated=conflated)
+        update.candles.SetInParent()  # present even when there is no open candle
+        update.candles.candles.extend(messages.candle(c) for c in candles)
+        return update
 
 
 class StatusFeed(Feed):
@@ -317,9 +411,10 @@ class StatusFeed(Feed):
 
     def _status(self, sequence: int, timestamp_ns: int, status: int, *, snapshot: bool = False,
                 conflated: bool = False) -> Update:
-        return self._message(sequence, timestamp_ns, snapshot=snapshot, conflated=conflated,
-                             status=marketdata_pb2.StatusUpdate(
-                                 status=common_pb2.TradingStatus.ValueType(status)))
+        update = self._message(sequence, timestamp_ns, snapshot=snapshot, conflated=conflated)
+        update.status.status = common_pb2.TradingStatus.ValueType(status)
+        update.status.SetInParent()  # present even for TRADING_STATUS_UNSPECIFIED
+        return update
 
 
 FEEDS: dict[int, type[Feed]] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import attrgetter
 
@@ -24,16 +24,24 @@ class SymbolHistory:
                         for interval in INTERVAL_NS}
 
     def record(self, trades: Sequence[TradePrint]) -> dict[int, list[Candle]]:
-        """Add one command's trades; per interval, the candles that changed, closed first."""
+        """Add one command's trades; per interval, the candles they closed, if any (the
+        open candle they changed is each series' `current`)."""
         self.trades.extend(trades)
-        changed: dict[int, list[Candle]] = {interval: [] for interval in self.candles}
-        for timestamp, group in groupby(trades, key=attrgetter("timestamp_ns")):
-            tally = Tally.of((t.price, t.quantity) for t in group)
+        closed: dict[int, list[Candle]] = {}
+        first, last = trades[0].timestamp_ns, trades[-1].timestamp_ns
+        if first == last:  # one command's trades share its time: the usual case
+            groups: Iterable[tuple[int, Iterable[TradePrint]]] = ((first, trades),)
+        else:
+            groups = groupby(trades, key=attrgetter("timestamp_ns"))
+        for timestamp, group in groups:
+            if len(trades) == 1:
+                t = trades[0]
+                tally = Tally(t.price, t.price, t.price, t.price, t.quantity,
+                              t.price * t.quantity, 1)
+            else:
+                tally = Tally.of((t.price, t.quantity) for t in group)
             for interval, series in self.candles.items():
-                closed = series.add_tally(tally, timestamp)
-                if closed is not None:
-                    changed[interval].append(closed)
-        for interval, series in self.candles.items():
-            if series.current is not None:
-                changed[interval].append(series.current)
-        return changed
+                candle = series.add_tally(tally, timestamp)
+                if candle is not None:
+                    closed.setdefault(interval, []).append(candle)
+        return closed

@@ -24,6 +24,7 @@ from functools import partial
 from tradepit.exchange.codes import TradingStatus
 from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.model import BookChange, MarketEvent, StatusChange
+from tradepit.marketdata.candles import Candle
 from tradepit.marketdata.feeds import (
     FEEDS,
     CandlesFeed,
@@ -42,6 +43,7 @@ from tradepit.marketdata.view import BookView
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25  # how often open candles are checked for the end of their interval
+_NONE_CLOSED: dict[int, list[Candle]] = {}  # shared, never written
 CHUNK_BYTES = 256 << 10  # a fanout starts a new chunk past this (a writer's batch is bigger)
 
 
@@ -128,12 +130,12 @@ class MarketDataHub:
 
     def _on_book_change(self, event: BookChange) -> None:
         market = self.market(event.symbol)
-        candles = market.history.record(event.trades) if event.trades else {}
+        closed = market.history.record(event.trades) if event.trades else _NONE_CLOSED
         orders = market.view.apply(event.events)
         group = self._symbols.get(event.symbol)
         if group is None:
             return
-        change = Change(event, market.view, group.depth, candles, orders)
+        change = Change(event, market.view, group.depth, closed, orders)
         for feed in group.feeds.values():
             update = feed.on_book_change(change)
             if update is not None:

@@ -9,6 +9,7 @@ chunk, so not even that), never a re-encoding.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from tradepit_client.v1 import common_pb2, marketdata_pb2
 
@@ -27,7 +28,12 @@ _Interval = marketdata_pb2.CandleInterval.ValueType
 def frame(update: marketdata_pb2.MarketDataUpdate) -> bytes:
     """`update` encoded as one element of MarketDataBatch.updates."""
     data = update.SerializeToString()
-    return _UPDATES_TAG + _varint(len(data)) + data
+    size = len(data)
+    if size < 0x80:
+        return bytes((0x0A, size)) + data
+    if size < 0x4000:
+        return bytes((0x0A, (size & 0x7F) | 0x80, size >> 7)) + data
+    return _UPDATES_TAG + _varint(size) + data
 
 
 def batches(frames: Sequence[bytes], budget: int) -> list[bytes]:
@@ -73,6 +79,15 @@ def order_event(e: OrderEvent) -> marketdata_pb2.OrderEvent:
     return marketdata_pb2.OrderEvent(kind=_Kind(e.kind), order_id=e.order_id, side=_Side(e.side),
                                      price=e.price, quantity=e.quantity, remaining=e.remaining,
                                      sequence=e.sequence)
+
+
+def add_trades(into: Any, trades: Iterable[TradePrint]) -> None:
+    """Append `trades` to a repeated TradePrint field in place (no message built apart)."""
+    add = into.add
+    for t in trades:
+        add(trade_id=t.trade_id, price=t.price, quantity=t.quantity,
+            aggressor_side=_Side(t.aggressor_side), timestamp_ns=t.timestamp_ns,
+            sequence=t.sequence)
 
 
 def trade(t: TradePrint) -> marketdata_pb2.TradePrint:

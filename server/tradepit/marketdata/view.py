@@ -91,11 +91,27 @@ class BookView:
 
     def depth(self, levels: int) -> tuple[list[Level], list[Level]]:
         """Up to `levels` levels per side, best first, as the book's own `depth`."""
-        bids, asks = self._bids, self._asks
-        return ([(-key, (level := bids[key]).total, len(level.orders))
-                 for key in islice(bids, max(levels, 0))],
-                [(price, (level := asks[price]).total, len(level.orders))
-                 for price in islice(asks, max(levels, 0))])
+        return self.bid_levels(levels), self.ask_levels(levels)
+
+    def bid_levels(self, levels: int) -> list[Level]:
+        """Up to `levels` bid levels, best first (one side of `depth`)."""
+        bids = self._bids
+        return [(-key, (level := bids[key]).total, len(level.orders))
+                for key in islice(bids, max(levels, 0))]
+
+    def ask_levels(self, levels: int) -> list[Level]:
+        asks = self._asks
+        return [(price, (level := asks[price]).total, len(level.orders))
+                for price in islice(asks, max(levels, 0))]
+
+    def bid_level(self, price: int) -> Level | None:
+        """The bid level at `price`, if any order rests there."""
+        level = self._bids.get(-price)
+        return None if level is None else (price, level.total, len(level.orders))
+
+    def ask_level(self, price: int) -> Level | None:
+        level = self._asks.get(price)
+        return None if level is None else (price, level.total, len(level.orders))
 
     def orders(self) -> tuple[list[RestingOrder], list[RestingOrder]]:
         """Every resting order, per side in priority order: best price, then time."""
