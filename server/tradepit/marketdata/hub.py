@@ -231,13 +231,18 @@ class MarketDataHub:
         for fanout in feed.fanouts:
             if fanout.add(feed, data, conflatable):
                 self._dirty.append(fanout)
-        if not self._flush_scheduled:
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                return  # no loop (a test driving the hub by hand): `take` flushes
-            self._flush_scheduled = True
-            loop.call_soon(self._scheduled_flush)
+                if not self._flush_scheduled:
+                    self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """Flush once the callbacks ready now have run: everything this round of the
+        event loop publishes leaves together."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a test driving the hub by hand): `take` flushes
+        self._flush_scheduled = True
+        loop.call_soon(self._scheduled_flush)
 
     def _scheduled_flush(self) -> None:
         self._flush_scheduled = False
