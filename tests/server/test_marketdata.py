@@ -191,8 +191,16 @@ async def test_candles_agree_with_the_trades_and_close_on_time(agents, stub):
     await seller.submit("ACME", SELL, 10, 10_040, type=LIMIT)
     for quantity, price in ((2, 10_010), (5, 10_040), (1, 10_040)):
         await buyer.submit("ACME", BUY, quantity, price, type=LIMIT)
-    updates = await read_until(follow, lambda u: any(c.closed for c in u.candles.candles),
-                               timeout=5)
+    # Until a candle closed and every print is in: a trade that closes a candle comes
+    # right after the close, so stopping at the close alone would miss it.
+    seen = {"closed": False, "quantity": 0}
+
+    def closed_and_all_printed(update: md.MarketDataUpdate) -> bool:
+        seen["closed"] |= any(c.closed for c in update.candles.candles)
+        seen["quantity"] += sum(t.quantity for t in update.trades.trades)
+        return seen["closed"] and seen["quantity"] == 8
+
+    updates = await read_until(follow, closed_and_all_printed, timeout=5)
     prints = [t for u in updates for t in u.trades.trades]
     closes = [c for u in updates for c in u.candles.candles if c.closed]
     assert sum(c.volume for c in closes) <= sum(t.quantity for t in prints)
