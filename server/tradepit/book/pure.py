@@ -1,10 +1,24 @@
 """The pure-Python book: the reference implementation of core_rs/README.md.
 
-Price levels live in `SortedDict`s keyed by price; each level keeps its orders in an
-`OrderedDict` (time priority) so removing any order is O(1), never a queue scan.
-The best bid and ask prices are cached, so the common case (a limit order that does
-not cross) rests without touching the opposite side's SortedDict. Events are built as
-plain tuples (`tuple.__new__`) because this path is benchmarked.
+Workload A of bench/ makes one Python call per command, so on the common paths every
+attribute lookup, call and allocation shows in the throughput. The layout follows:
+
+- A resting order is a plain list laid out like `Order` (`_ID`, `_OWNER`, ... name the
+  positions). Building a list costs about a quarter of building a class instance
+  through `__init__`, and an `Order` snapshot of it is one `tuple.__new__`.
+- A price level is an `OrderedDict` (order id -> record, in time priority) that also
+  carries its open total, so removing any order is O(1), never a queue scan.
+- Each side keeps its levels in a plain dict (price -> level) and their prices in a
+  binary heap (`heapq`; bids negated) with lazy deletion: opening a level is one push
+  in C, dropping one is a dict delete. Entries of dropped levels stay in the heap until
+  they surface at its top (popped while looking for the next best price), and the heap
+  is rebuilt from the dict once they outnumber the live levels. Walks in price order
+  (queries, the FOK check) sort the dict's keys.
+- The best bid and ask prices are cached, with sentinels for an empty side (`_NO_BID`,
+  `_NO_ASK`), so "does this order cross?" is one integer comparison.
+- Events are built as plain tuples (`tuple.__new__`). `submit`, `cancel` and `amend`
+  first try a fast path for valid arguments of type `int`; anything else falls back to
+  the exact conversions, checks and errors of the binding.
 """
 
 from __future__ import annotations
@@ -13,10 +27,8 @@ import operator
 import struct
 from collections import OrderedDict
 from hashlib import blake2b
-from itertools import islice
+from heapq import heapify, heappop, heappush, nlargest, nsmallest
 from typing import Any, NamedTuple, NoReturn
-
-from sortedcontainers import SortedDict
 
 from tradepit.book.codec import COMMAND_RECORD, EVENT_RECORD
 from tradepit.book.constants import (
@@ -60,6 +72,18 @@ _SIDES = frozenset((BUY, SELL))
 _ORDER_TYPES = frozenset((LIMIT, MARKET))
 _TIFS = frozenset((GTC, IOC, FOK, DAY))
 _STP_MODES = frozenset((CANCEL_NEWEST, CANCEL_OLDEST, CANCEL_BOTH, DECREMENT_AND_CANCEL))
+_RESTING_TIFS = frozenset((GTC, DAY))  # a limit order with these may rest
+
+# An order's record inside the book: a list of the `Order` fields, in `Order`'s order.
+(_ID, _OWNER, _SIDE, _PRICE, _QUANTITY, _REMAINING, _TYPE, _TIF, _POST_ONLY, _STP,
+ _TIME) = range(11)
+_Record = list[Any]
+
+# The cached best price of an empty side: no valid price crosses it.
+_NO_BID = 0
+_NO_ASK = MAX_PRICE + 1
+# A side's price heap is rebuilt once it holds more than twice its live levels plus this.
+_HEAP_SLACK = 64
 
 _REASONS: dict[int, Any] = {
     CANCELLED: CancelReason,
@@ -129,54 +153,19 @@ def _describe_event(event: Any) -> str:
     return f"Event({text})"
 
 
-class _Resting:
-    """The book's own mutable record of an order; callers only ever see `Order` copies."""
+class _Level(OrderedDict[int, _Record]):
+    """All resting orders at one price (order id -> record, in time priority), with their
+    open total. Being the queue itself saves a lookup of it on every access."""
 
-    __slots__ = (
-        "order_id",
-        "order_type",
-        "owner",
-        "post_only",
-        "price",
-        "quantity",
-        "remaining",
-        "side",
-        "stp",
-        "tif",
-        "timestamp",
-    )
-
-    def __init__(
-        self, order_id: int, owner: int, side: int, price: int, quantity: int,
-        order_type: int, tif: int, post_only: bool, stp: int, timestamp: int,
-    ) -> None:
-        self.order_id = order_id
-        self.owner = owner
-        self.side = side
-        self.price = price
-        self.quantity = quantity
-        self.remaining = quantity
-        self.order_type = order_type
-        self.tif = tif
-        self.post_only = post_only
-        self.stp = stp
-        self.timestamp = timestamp
-
-    def snapshot(self) -> Order:
-        return Order(
-            self.order_id, self.owner, self.side, self.price, self.quantity, self.remaining,
-            self.order_type, self.tif, self.post_only, self.stp, self.timestamp,
-        )
+    __slots__ = ("total",)
+    total: int  # set by `Book._open_level`: no Python `__init__` to call per level
 
 
-class _Level:
-    """All resting orders at one price, in time priority, with their open total."""
-
-    __slots__ = ("orders", "total")
-
-    def __init__(self) -> None:
-        self.orders: OrderedDict[int, _Resting] = OrderedDict()
-        self.total = 0
+def _crossing_limit(side: int, order_type: int, price: int) -> int:
+    """The worst price an incoming order may trade at: its limit, or any for a market order."""
+    if order_type == LIMIT:
+        return price
+    return MAX_PRICE if side == BUY else 1
 
 
 def _check_arguments(*arguments: tuple[str, Any]) -> None:
@@ -292,12 +281,14 @@ class Book:
             )
         self._tick_size = tick_size
         self._lot_size = lot_size
-        self._bids: SortedDict = SortedDict()  # price -> _Level, best is the last
-        self._asks: SortedDict = SortedDict()  # price -> _Level, best is the first
-        self._orders: dict[int, _Resting] = {}
-        self._day_orders: dict[int, _Resting] = {}
-        self._best_bid: int | None = None  # kept equal to the highest bid level
-        self._best_ask: int | None = None  # kept equal to the lowest ask level
+        self._bids: dict[int, _Level] = {}  # price -> level
+        self._asks: dict[int, _Level] = {}
+        self._bid_heap: list[int] = []  # -price of every bid level, and stale entries
+        self._ask_heap: list[int] = []  # price of every ask level, and stale entries
+        self._orders: dict[int, _Record] = {}
+        self._day_orders: dict[int, _Record] = {}
+        self._best_bid = _NO_BID  # kept equal to the highest bid level
+        self._best_ask = _NO_ASK  # kept equal to the lowest ask level
         self._seq = 0
         self._next_id = 1
 
@@ -315,113 +306,139 @@ class Book:
         stp: int = CANCEL_NEWEST,
         timestamp: int = 0,
     ) -> list[Event]:
-        arguments = (owner, side, price, quantity, order_type, tif, stp, timestamp)
-        try:
-            owner, side, price, quantity, order_type, tif, stp, timestamp = map(_index, arguments)
-        except TypeError:
-            _refuse_submit(arguments, post_only, self._tick_size, self._lot_size)
+        """Check and take a new order (core_rs/README.md, "submit").
+
+        Most orders are valid, take plain ints and rest without crossing; they are
+        checked by one filter and rested inline, which is what keeps the one-call-per-
+        command benchmark fast. Everything else goes the general way (`_refuse_submit`
+        for errors, `_submit_and_match` for the rest), with the same events and errors.
+        """
+        if not (owner.__class__ is int and side.__class__ is int and price.__class__ is int
+                and quantity.__class__ is int and order_type.__class__ is int
+                and tif.__class__ is int and stp.__class__ is int
+                and timestamp.__class__ is int):
+            # bools, enum members and other integer-likes: convert them as the binding does
+            arguments = (owner, side, price, quantity, order_type, tif, stp, timestamp)
+            try:
+                (owner, side, price, quantity, order_type, tif, stp,
+                 timestamp) = map(_index, arguments)
+            except TypeError:
+                _refuse_submit(arguments, post_only, self._tick_size, self._lot_size)
         # One cheap filter for the common, valid order. Anything it catches is refused in
         # the exact order the binding would: conversion errors first, then the spec's
         # checks. Valid enum codes, prices and quantities are far inside i64, so only
         # owner and timestamp need a range check here.
         if (
-            post_only.__class__ is not bool
+            (post_only is not False and post_only is not True)
             or not (_I64_MIN <= owner <= _I64_MAX and _I64_MIN <= timestamp <= _I64_MAX)
-            or side not in _SIDES or order_type not in _ORDER_TYPES
-            or tif not in _TIFS or stp not in _STP_MODES
-            or quantity <= 0 or quantity > MAX_QUANTITY or quantity % self._lot_size
+            or not (BUY <= side <= SELL and LIMIT <= order_type <= MARKET
+                    and GTC <= tif <= DAY and CANCEL_NEWEST <= stp <= DECREMENT_AND_CANCEL)
+            or not 0 < quantity <= MAX_QUANTITY or quantity % self._lot_size
             or (price != 0 or post_only if order_type == MARKET
-                else price <= 0 or price > MAX_PRICE or price % self._tick_size)
+                else not 0 < price <= MAX_PRICE or price % self._tick_size)
         ):
-            _refuse_submit(arguments, post_only, self._tick_size, self._lot_size)
+            _refuse_submit((owner, side, price, quantity, order_type, tif, stp, timestamp),
+                           post_only, self._tick_size, self._lot_size)
 
         order_id = self._next_id
         self._next_id = order_id + 1
-        events: list[Event] = []
-        if post_only and self._would_cross(side, price):
-            self._emit(events, REJECTED, timestamp, order_id, owner, side, price, quantity, 0,
-                       R_POST_ONLY)
-            return events
-        self._seq = seq = self._seq + 1
-        events.append(_tuple_new(Event, (ACCEPTED, seq, timestamp, order_id, owner, side, price,
-                                         quantity, quantity, 0, 0, 0, 0)))
-        order = _Resting(order_id, owner, side, price, quantity, order_type, tif, post_only, stp,
-                         timestamp)
-        if tif == FOK and not self._fillable(order):
-            self._emit(events, CANCELLED, timestamp, order_id, owner, side, price, quantity, 0,
-                       R_FOK)
-        elif order_type == MARKET or self._would_cross(side, price):
-            self._take(order, timestamp, events)
-        elif tif == IOC:
-            self._emit(events, CANCELLED, timestamp, order_id, owner, side, price, quantity, 0,
-                       R_IOC)
-        else:  # the common case, inlined: a limit order that rests without trading
-            levels = self._bids if side == BUY else self._asks
-            level = levels.get(price)
-            if level is None:
-                level = self._new_level(levels, price)
-            level.orders[order_id] = order
-            level.total += quantity
-            self._orders[order_id] = order
-            if tif == DAY:
-                self._day_orders[order_id] = order
-        return events
+        # The common case, inlined: a GTC or DAY limit that does not cross rests at once.
+        # It needs no match loop, no post-only check (it cannot cross) and one event.
+        if order_type == LIMIT and tif in _RESTING_TIFS:
+            if side == BUY:
+                rests = price < self._best_ask
+                levels = self._bids
+            else:
+                rests = price > self._best_bid
+                levels = self._asks
+            if rests:
+                self._seq = seq = self._seq + 1
+                order = [order_id, owner, side, price, quantity, quantity, LIMIT, tif,
+                         post_only, stp, timestamp]
+                level = levels.get(price)
+                if level is None:
+                    level = self._open_level(levels, price)
+                level[order_id] = order
+                level.total += quantity
+                self._orders[order_id] = order
+                if tif == DAY:
+                    self._day_orders[order_id] = order
+                return [_tuple_new(Event, (ACCEPTED, seq, timestamp, order_id, owner, side,
+                                           price, quantity, quantity, 0, 0, 0, 0))]
+        return self._submit_and_match(
+            [order_id, owner, side, price, quantity, quantity, order_type, tif, post_only,
+             stp, timestamp])
 
     def cancel(self, order_id: int, timestamp: int = 0) -> list[Event]:
-        if not (order_id.__class__ is int and timestamp.__class__ is int
-                and _I64_MIN <= order_id <= _I64_MAX and _I64_MIN <= timestamp <= _I64_MAX):
+        """Cancel a resting order: one dict lookup, O(1) removal from its level.
+
+        The fast path takes an int id that is resting (so it is inside i64, no range
+        check needed) and an int timestamp; anything else is converted, or refused, as
+        the binding does before the id is looked up again.
+        """
+        order = self._orders.get(order_id) if order_id.__class__ is int else None
+        if order is None or timestamp.__class__ is not int or not (
+                _I64_MIN <= timestamp <= _I64_MAX):
             order_id = _i64("order_id", order_id)
             timestamp = _i64("timestamp", timestamp)
-        order = self._orders.get(order_id)
-        if order is None:
-            raise _unknown_order(order_id)
-        quantity = order.remaining
-        self._unlink(order)
-        order.remaining = 0
+            order = self._orders.get(order_id)
+            if order is None:
+                raise _unknown_order(order_id)
+        quantity = order[_REMAINING]
+        side = order[_SIDE]
+        price = order[_PRICE]
+        levels = self._bids if side == BUY else self._asks
+        level = levels[price]
+        del level[order_id]
+        if level:
+            level.total -= quantity
+        else:
+            self._drop_level(levels, price)
+        del self._orders[order_id]
+        if order[_TIF] == DAY:
+            del self._day_orders[order_id]
         self._seq = seq = self._seq + 1
-        return [_tuple_new(Event, (CANCELLED, seq, timestamp, order_id, order.owner, order.side,
-                                   order.price, quantity, 0, R_USER, 0, 0, 0))]
+        return [_tuple_new(Event, (CANCELLED, seq, timestamp, order_id, order[_OWNER], side,
+                                   price, quantity, 0, R_USER, 0, 0, 0))]
 
     def amend(self, order_id: int, price: int, quantity: int, timestamp: int = 0) -> list[Event]:
-        if not (order_id.__class__ is int and price.__class__ is int
-                and quantity.__class__ is int and timestamp.__class__ is int
-                and min(order_id, price, quantity, timestamp) >= _I64_MIN
-                and max(order_id, price, quantity, timestamp) <= _I64_MAX):
-            order_id = _i64("order_id", order_id)
-            price = _i64("price", price)
-            quantity = _i64("quantity", quantity)
-            timestamp = _i64("timestamp", timestamp)
-        if quantity == 0:
-            raise InvalidOrder(
-                f"cannot amend order {order_id} to quantity 0; cancel it instead",
-                ErrorCode.AMEND_TO_ZERO,
-            )
-        _check_quantity(quantity, self._lot_size)
-        _check_limit_price(price, self._tick_size)
-        order = self._orders.get(order_id)
-        if order is None:
-            raise _unknown_order(order_id)
+        """Change a resting order's price or open quantity (core_rs/README.md, "amend").
 
+        The fast path takes int arguments that pass every check and an id that is
+        resting; when any check fails, `_check_amend` raises in the specification's order
+        (which puts the unknown id last).
+        """
+        order = self._orders.get(order_id) if order_id.__class__ is int else None
+        if (order is None or price.__class__ is not int or quantity.__class__ is not int
+                or timestamp.__class__ is not int or not _I64_MIN <= timestamp <= _I64_MAX
+                or not 0 < quantity <= MAX_QUANTITY or quantity % self._lot_size
+                or not 0 < price <= MAX_PRICE or price % self._tick_size):
+            order_id, price, quantity, timestamp = self._check_amend(
+                order_id, price, quantity, timestamp)
+            order = self._orders[order_id]
+
+        remaining = order[_REMAINING]
+        side = order[_SIDE]
+        if price == order[_PRICE] and quantity <= remaining:
+            reduction = remaining - quantity
+            order[_REMAINING] = quantity
+            order[_QUANTITY] = total = order[_QUANTITY] - reduction
+            (self._bids if side == BUY else self._asks)[price].total -= reduction
+            self._seq = seq = self._seq + 1
+            return [_tuple_new(Event, (AMENDED, seq, timestamp, order_id, order[_OWNER], side,
+                                       price, total, quantity, KEPT, 0, 0, 0))]
         events: list[Event] = []
-        if price == order.price and quantity <= order.remaining:
-            reduction = order.remaining - quantity
-            order.remaining = quantity
-            order.quantity -= reduction
-            self._levels(order.side)[price].total -= reduction
-            self._emit(events, AMENDED, timestamp, order_id, order.owner, order.side, price,
-                       order.quantity, quantity, KEPT)
-            return events
-        if order.post_only and self._would_cross(order.side, price):
-            self._emit(events, REJECTED, timestamp, order_id, order.owner, order.side, price,
-                       quantity, order.remaining, R_POST_ONLY)
+        if order[_POST_ONLY] and self._would_cross(side, price):
+            self._emit(events, REJECTED, timestamp, order_id, order[_OWNER], side, price,
+                       quantity, remaining, R_POST_ONLY)
             return events
         self._unlink(order)
-        order.quantity += quantity - order.remaining
-        order.remaining = quantity
-        order.price = price
-        order.timestamp = timestamp
-        self._emit(events, AMENDED, timestamp, order_id, order.owner, order.side, price,
-                   order.quantity, quantity, LOST)
+        order[_QUANTITY] += quantity - remaining
+        order[_REMAINING] = quantity
+        order[_PRICE] = price
+        order[_TIME] = timestamp
+        self._emit(events, AMENDED, timestamp, order_id, order[_OWNER], side, price,
+                   order[_QUANTITY], quantity, LOST)
         self._take(order, timestamp, events)
         return events
 
@@ -468,13 +485,7 @@ class Book:
 
     def snapshot(self) -> bytes:
         """The whole book as little-endian i64 words (core_rs/README.md, "Snapshots")."""
-        bids, asks = self.orders()
-        words = [SNAPSHOT_VERSION, self._tick_size, self._lot_size, self._seq, self._next_id]
-        for side in (bids, asks):
-            words.append(len(side))
-            for order in side:
-                words.extend(int(field) for field in order)
-        return struct.pack(f"<{len(words)}q", *words)
+        return struct.pack(*self._state_words(SNAPSHOT_VERSION))
 
     @staticmethod
     def restore(data: bytes) -> Book:
@@ -489,10 +500,8 @@ class Book:
         for records in (bids, asks):
             for (order_id, owner, side, price, quantity, remaining, order_type, tif, post_only,
                  stp, timestamp) in records:
-                order = _Resting(order_id, owner, side, price, quantity, order_type, tif,
-                                 post_only == 1, stp, timestamp)
-                order.remaining = remaining
-                book._rest(order)
+                book._rest([order_id, owner, side, price, quantity, remaining, order_type, tif,
+                            post_only == 1, stp, timestamp])
         return book
 
     # ------------------------------------------------------------------ queries
@@ -518,11 +527,11 @@ class Book:
 
     def best_bid(self) -> tuple[int, int] | None:
         price = self._best_bid
-        return None if price is None else (price, self._bids[price].total)
+        return None if price == _NO_BID else (price, self._bids[price].total)
 
     def best_ask(self) -> tuple[int, int] | None:
         price = self._best_ask
-        return None if price is None else (price, self._asks[price].total)
+        return None if price == _NO_ASK else (price, self._asks[price].total)
 
     def depth(
         self, levels: int
@@ -530,59 +539,54 @@ class Book:
         levels = _i64("levels", levels)
         if levels <= 0:
             return ([], [])
-        bids = islice(self._bids_best_first(), levels)
-        asks = islice(self._asks.items(), levels)
-        return ([(p, lvl.total, len(lvl.orders)) for p, lvl in bids],
-                [(p, lvl.total, len(lvl.orders)) for p, lvl in asks])
+        bids, asks = self._bids, self._asks
+        return ([(p, bids[p].total, len(bids[p])) for p in nlargest(levels, bids)],
+                [(p, asks[p].total, len(asks[p])) for p in nsmallest(levels, asks)])
 
     def get_order(self, order_id: int) -> Order | None:
         order = self._orders.get(_i64("order_id", order_id))
-        return None if order is None else order.snapshot()
+        return None if order is None else _tuple_new(Order, order)
 
     def orders(self) -> tuple[list[Order], list[Order]]:
-        bids = [o.snapshot() for _, lvl in self._bids_best_first() for o in lvl.orders.values()]
-        asks = [o.snapshot() for lvl in self._asks.values() for o in lvl.orders.values()]
-        return (bids, asks)
+        bids, asks = self._records()
+        return ([_tuple_new(Order, o) for o in bids], [_tuple_new(Order, o) for o in asks])
 
     def state_hash(self) -> str:
-        bids, asks = self.orders()
-        words = [self._tick_size, self._lot_size, self._seq, self._next_id]
-        for side in (bids, asks):
-            words.append(len(side))
-            for order in side:
-                words.extend(int(field) for field in order)
-        return blake2b(struct.pack(f"<{len(words)}q", *words), digest_size=16).hexdigest()
+        words = self._state_words(None)
+        return blake2b(struct.pack(*words), digest_size=16).hexdigest()
 
     def validate(self) -> None:
         """Raise `InvariantViolation` unless every internal invariant holds."""
-        if (self._best_bid, self._best_ask) != (
-            self._bids.peekitem(-1)[0] if self._bids else None,
-            self._asks.peekitem(0)[0] if self._asks else None,
-        ):
+        if (self._best_bid, self._best_ask) != (max(self._bids, default=_NO_BID),
+                                                min(self._asks, default=_NO_ASK)):
             _violation("cached best prices do not match the levels")
+        if not (set(self._bids) <= {-p for p in self._bid_heap}
+                and set(self._asks) <= set(self._ask_heap)):
+            _violation("a price level is missing from its side's heap")
         best_bid, best_ask = self.best_bid(), self.best_ask()
         if best_bid and best_ask and best_bid[0] >= best_ask[0]:
             _violation(f"book is crossed: bid {best_bid[0]} >= ask {best_ask[0]}")
         seen: set[int] = set()
         for side, levels in ((BUY, self._bids), (SELL, self._asks)):
             for price, level in levels.items():
-                if not level.orders:
+                if not level:
                     _violation(f"empty level at {price}")
                 total = 0
-                for order_id, order in level.orders.items():
-                    if order_id != order.order_id or order.side != side or order.price != price:
+                for order_id, order in level.items():
+                    if order_id != order[_ID] or order[_SIDE] != side or order[_PRICE] != price:
                         _violation(f"order {order_id} sits at the wrong key, side or price")
-                    if order.remaining <= 0:
-                        _violation(f"order {order_id} rests with open quantity {order.remaining}")
+                    if order[_REMAINING] <= 0:
+                        _violation(f"order {order_id} rests with open quantity "
+                                   f"{order[_REMAINING]}")
                     if self._orders.get(order_id) is not order:
                         _violation(f"order {order_id} is missing from the id index")
-                    total += order.remaining
+                    total += order[_REMAINING]
                     seen.add(order_id)
                 if total != level.total:
                     _violation(f"level {price} total {level.total} != sum of orders {total}")
         if len(seen) != len(self._orders):
             _violation(f"id index holds {len(self._orders)} orders, levels hold {len(seen)}")
-        day = {i for i, o in self._orders.items() if o.tif == DAY}
+        day = {i for i, o in self._orders.items() if o[_TIF] == DAY}
         if day != set(self._day_orders):
             _violation("DAY index does not match the resting DAY orders")
 
@@ -591,172 +595,256 @@ class Book:
     def _emit(
         self, events: list[Event], kind: int, timestamp: int, order_id: int, owner: int,
         side: int, price: int, quantity: int, remaining: int, reason: int,
-        maker_id: int = 0, maker_owner: int = 0, maker_remaining: int = 0,
     ) -> None:
         self._seq = seq = self._seq + 1
         events.append(_tuple_new(Event, (
             kind, seq, timestamp, order_id, owner, side, price, quantity, remaining, reason,
-            maker_id, maker_owner, maker_remaining,
+            0, 0, 0,
         )))
 
-    def _levels(self, side: int) -> SortedDict:
-        return self._bids if side == BUY else self._asks
+    def _check_amend(self, order_id: Any, price: Any, quantity: Any,
+                     timestamp: Any) -> tuple[int, int, int, int]:
+        """The amend arguments as ints, or the binding's error for the first check that fails."""
+        order_id = _i64("order_id", order_id)
+        price = _i64("price", price)
+        quantity = _i64("quantity", quantity)
+        timestamp = _i64("timestamp", timestamp)
+        if quantity == 0:
+            raise InvalidOrder(
+                f"cannot amend order {order_id} to quantity 0; cancel it instead",
+                ErrorCode.AMEND_TO_ZERO,
+            )
+        _check_quantity(quantity, self._lot_size)
+        _check_limit_price(price, self._tick_size)
+        if order_id not in self._orders:
+            raise _unknown_order(order_id)
+        return order_id, price, quantity, timestamp
 
-    def _bids_best_first(self) -> Any:
-        bids = self._bids
-        return ((price, bids[price]) for price in reversed(bids))
+    def _submit_and_match(self, order: _Record) -> list[Event]:
+        """Spec steps 2-6 for every new order that does not simply rest: post-only checks,
+        FOK, IOC, market orders and limits that cross. The order id is already taken."""
+        (order_id, owner, side, price, quantity, _remaining, _order_type, tif, post_only, _stp,
+         timestamp) = order
+        events: list[Event] = []
+        if post_only and self._would_cross(side, price):
+            self._emit(events, REJECTED, timestamp, order_id, owner, side, price, quantity, 0,
+                       R_POST_ONLY)
+            return events
+        self._emit(events, ACCEPTED, timestamp, order_id, owner, side, price, quantity,
+                   quantity, 0)
+        if tif == FOK and not self._fillable(order):
+            self._emit(events, CANCELLED, timestamp, order_id, owner, side, price, quantity, 0,
+                       R_FOK)
+            return events
+        self._take(order, timestamp, events)
+        return events
 
     def _would_cross(self, side: int, price: int) -> bool:
-        if side == BUY:
-            best = self._best_ask
-            return best is not None and best <= price
-        best = self._best_bid
-        return best is not None and best >= price
+        return price >= self._best_ask if side == BUY else price <= self._best_bid
 
-    def _fillable(self, taker: _Resting) -> bool:
+    def _fillable(self, taker: _Record) -> bool:
         """Whether the match loop would fill `taker` completely (the FOK pre-check)."""
-        need = taker.remaining
-        buy = taker.side == BUY
-        market = taker.order_type == MARKET
-        levels = self._asks if buy else self._bids
-        for price in (levels if buy else reversed(levels)):
-            if not market and (price > taker.price if buy else price < taker.price):
-                break
-            for maker in levels[price].orders.values():
-                if maker.owner == taker.owner:
-                    if taker.stp == CANCEL_OLDEST:
+        need = taker[_REMAINING]
+        owner = taker[_OWNER]
+        skip_own = taker[_STP] == CANCEL_OLDEST
+        limit = _crossing_limit(taker[_SIDE], taker[_TYPE], taker[_PRICE])
+        if taker[_SIDE] == BUY:
+            levels = self._asks
+            prices = sorted(price for price in levels if price <= limit)
+        else:
+            levels = self._bids
+            prices = sorted((price for price in levels if price >= limit), reverse=True)
+        for price in prices:
+            for maker in levels[price].values():
+                if maker[_OWNER] == owner:
+                    if skip_own:
                         continue
                     return False
-                need -= maker.remaining
+                need -= maker[_REMAINING]
                 if need <= 0:
                     return True
         return False
 
-    def _take(self, taker: _Resting, timestamp: int, events: list[Event]) -> None:
+    def _take(self, taker: _Record, timestamp: int, events: list[Event]) -> None:
         """Match `taker`, then rest or cancel what is left of it (spec step 6)."""
         stopped_by_stp = self._match(taker, timestamp, events)
-        if not taker.remaining:
+        quantity = taker[_REMAINING]
+        if not quantity:
             return
         if stopped_by_stp:
             reason = R_STP
-        elif taker.order_type == MARKET:
+        elif taker[_TYPE] == MARKET:
             reason = R_NO_LIQUIDITY
-        elif taker.tif == IOC:
+        elif taker[_TIF] == IOC:
             reason = R_IOC
         else:
-            assert taker.tif != FOK, "a fillable FOK order was left with open quantity"
+            assert taker[_TIF] != FOK, "a fillable FOK order was left with open quantity"
             self._rest(taker)
             return
-        quantity = taker.remaining
-        taker.remaining = 0
-        self._emit(events, CANCELLED, timestamp, taker.order_id, taker.owner, taker.side,
-                   taker.price, quantity, 0, reason)
+        taker[_REMAINING] = 0
+        self._emit(events, CANCELLED, timestamp, taker[_ID], taker[_OWNER], taker[_SIDE],
+                   taker[_PRICE], quantity, 0, reason)
 
-    def _match(self, taker: _Resting, timestamp: int, events: list[Event]) -> bool:
-        """Trade `taker` against the opposite side; True when STP stopped the matching."""
-        buy = taker.side == BUY
+    def _match(self, taker: _Record, timestamp: int, events: list[Event]) -> bool:
+        """Trade `taker` against the opposite side; True when STP stopped the matching.
+
+        The taker's open quantity and the sequence live in locals for the whole loop and
+        are written back at the end; nothing in between can raise.
+        """
+        order_id, owner, side, price = taker[_ID], taker[_OWNER], taker[_SIDE], taker[_PRICE]
+        remaining = taker[_REMAINING]
+        stp = taker[_STP]
+        buy = side == BUY
+        limit = _crossing_limit(side, taker[_TYPE], price)
         levels = self._asks if buy else self._bids
-        market = taker.order_type == MARKET
-        limit = taker.price
-        owner = taker.owner
-        emit = self._emit
+        orders = self._orders
+        seq = self._seq
         stopped = False
-        while taker.remaining and not stopped:
-            price = self._best_ask if buy else self._best_bid
-            if price is None or (not market and (price > limit if buy else price < limit)):
+        while remaining and not stopped:
+            best = self._best_ask if buy else self._best_bid  # a sentinel never crosses
+            if best > limit if buy else best < limit:
                 break
-            level = levels[price]
-            queue = level.orders
-            while taker.remaining and queue:
-                maker = queue[next(iter(queue))]
-                if maker.owner != owner:
-                    quantity = min(taker.remaining, maker.remaining)
-                    taker.remaining -= quantity
-                    maker.remaining -= quantity
-                    level.total -= quantity
-                    self._seq = seq = self._seq + 1
+            level = levels[best]
+            while remaining:
+                maker_id = next(iter(level))
+                maker = level[maker_id]
+                maker_owner = maker[_OWNER]
+                maker_open = maker[_REMAINING]
+                if maker_owner != owner:
+                    quantity = remaining if remaining < maker_open else maker_open
+                    remaining -= quantity
+                    maker_open -= quantity
+                    seq += 1
                     events.append(_tuple_new(Event, (
-                        TRADE, seq, timestamp, taker.order_id, owner, taker.side, price,
-                        quantity, taker.remaining, 0, maker.order_id, maker.owner,
-                        maker.remaining)))
-                elif taker.stp == CANCEL_NEWEST:
+                        TRADE, seq, timestamp, order_id, owner, side, best, quantity, remaining,
+                        0, maker_id, maker_owner, maker_open)))
+                elif stp == CANCEL_NEWEST:
                     stopped = True
                     break
-                elif taker.stp == DECREMENT_AND_CANCEL:
-                    quantity = min(taker.remaining, maker.remaining)
-                    maker.remaining -= quantity
-                    level.total -= quantity
-                    emit(events, CANCELLED, timestamp, maker.order_id, owner, maker.side, price,
-                         quantity, maker.remaining, R_STP)
-                    taker.remaining -= quantity
-                    emit(events, CANCELLED, timestamp, taker.order_id, owner, taker.side,
-                         taker.price, quantity, taker.remaining, R_STP)
+                elif stp == DECREMENT_AND_CANCEL:
+                    quantity = remaining if remaining < maker_open else maker_open
+                    maker_open -= quantity
+                    remaining -= quantity
+                    events.append(_tuple_new(Event, (
+                        CANCELLED, seq + 1, timestamp, maker_id, owner, maker[_SIDE], best,
+                        quantity, maker_open, R_STP, 0, 0, 0)))
+                    events.append(_tuple_new(Event, (
+                        CANCELLED, seq + 2, timestamp, order_id, owner, side, price, quantity,
+                        remaining, R_STP, 0, 0, 0)))
+                    seq += 2
                 else:  # CANCEL_OLDEST or CANCEL_BOTH: the resting order goes
-                    quantity = maker.remaining
-                    maker.remaining = 0
+                    quantity = maker_open
+                    maker_open = 0
+                    seq += 1
+                    events.append(_tuple_new(Event, (
+                        CANCELLED, seq, timestamp, maker_id, owner, maker[_SIDE], best, quantity,
+                        0, R_STP, 0, 0, 0)))
+                    stopped = stp == CANCEL_BOTH
+                maker[_REMAINING] = maker_open
+                if maker_open:
                     level.total -= quantity
-                    emit(events, CANCELLED, timestamp, maker.order_id, owner, maker.side, price,
-                         quantity, 0, R_STP)
-                    stopped = taker.stp == CANCEL_BOTH
-                if not maker.remaining:
-                    del queue[maker.order_id]
-                    del self._orders[maker.order_id]
-                    if maker.tif == DAY:
-                        del self._day_orders[maker.order_id]
+                else:
+                    del level[maker_id]
+                    del orders[maker_id]
+                    if maker[_TIF] == DAY:
+                        del self._day_orders[maker_id]
+                    if not level:
+                        self._drop_level(levels, best)
+                        break
+                    level.total -= quantity
                 if stopped:
                     break
-            if not queue:
-                self._drop_level(levels, price)
+        taker[_REMAINING] = remaining
+        self._seq = seq
         return stopped
 
-    def _new_level(self, levels: SortedDict, price: int) -> _Level:
-        """Open a price level and keep the cached best price of its side right."""
+    def _open_level(self, levels: dict[int, _Level], price: int) -> _Level:
+        """Open a price level: push its price on the side's heap, update the cached best."""
         level = levels[price] = _Level()
+        level.total = 0
         if levels is self._bids:
-            if self._best_bid is None or price > self._best_bid:
+            heap, key = self._bid_heap, -price
+            if price > self._best_bid:
                 self._best_bid = price
-        elif self._best_ask is None or price < self._best_ask:
-            self._best_ask = price
+        else:
+            heap, key = self._ask_heap, price
+            if price < self._best_ask:
+                self._best_ask = price
+        if len(heap) > 2 * len(levels) + _HEAP_SLACK:
+            # Mostly entries of levels dropped away from the top: start again from the live
+            # levels (this one included), in O(levels); amortised O(1) per opened level.
+            heap[:] = [-p for p in levels] if levels is self._bids else list(levels)
+            heapify(heap)
+        else:
+            heappush(heap, key)
         return level
 
-    def _rest(self, order: _Resting) -> None:
-        levels = self._bids if order.side == BUY else self._asks
-        level = levels.get(order.price)
+    def _rest(self, order: _Record) -> None:
+        price = order[_PRICE]
+        levels = self._bids if order[_SIDE] == BUY else self._asks
+        level = levels.get(price)
         if level is None:
-            level = self._new_level(levels, order.price)
-        level.orders[order.order_id] = order
-        level.total += order.remaining
-        self._orders[order.order_id] = order
-        if order.tif == DAY:
-            self._day_orders[order.order_id] = order
+            level = self._open_level(levels, price)
+        level[order[_ID]] = order
+        level.total += order[_REMAINING]
+        self._orders[order[_ID]] = order
+        if order[_TIF] == DAY:
+            self._day_orders[order[_ID]] = order
 
-    def _unlink(self, order: _Resting) -> None:
+    def _unlink(self, order: _Record) -> None:
         """Take a resting order out of its level and the indexes, in O(1) per order."""
-        levels = self._bids if order.side == BUY else self._asks
-        level = levels[order.price]
-        del level.orders[order.order_id]
-        level.total -= order.remaining
-        if not level.orders:
-            self._drop_level(levels, order.price)
-        del self._orders[order.order_id]
-        if order.tif == DAY:
-            del self._day_orders[order.order_id]
+        order_id, price = order[_ID], order[_PRICE]
+        levels = self._bids if order[_SIDE] == BUY else self._asks
+        level = levels[price]
+        del level[order_id]
+        if level:
+            level.total -= order[_REMAINING]
+        else:
+            self._drop_level(levels, price)
+        del self._orders[order_id]
+        if order[_TIF] == DAY:
+            del self._day_orders[order_id]
 
-    def _drop_level(self, levels: SortedDict, price: int) -> None:
-        """Remove an empty level and keep the cached best price of its side right."""
+    def _drop_level(self, levels: dict[int, _Level], price: int) -> None:
+        """Remove an empty level. If it was the best, pop the heap's stale entries until its
+        top is a live level: that is the new best."""
         del levels[price]
         if levels is self._bids:
             if price == self._best_bid:
-                self._best_bid = levels.peekitem(-1)[0] if levels else None
+                heap = self._bid_heap
+                while heap and -heap[0] not in levels:
+                    heappop(heap)
+                self._best_bid = -heap[0] if heap else _NO_BID
         elif price == self._best_ask:
-            self._best_ask = levels.peekitem(0)[0] if levels else None
+            heap = self._ask_heap
+            while heap and heap[0] not in levels:
+                heappop(heap)
+            self._best_ask = heap[0] if heap else _NO_ASK
 
-    def _close(self, order: _Resting, reason: int, timestamp: int, events: list[Event]) -> None:
-        quantity = order.remaining
+    def _close(self, order: _Record, reason: int, timestamp: int, events: list[Event]) -> None:
+        quantity = order[_REMAINING]
         self._unlink(order)
-        order.remaining = 0
-        self._emit(events, CANCELLED, timestamp, order.order_id, order.owner, order.side,
-                   order.price, quantity, 0, reason)
+        order[_REMAINING] = 0
+        self._emit(events, CANCELLED, timestamp, order[_ID], order[_OWNER], order[_SIDE],
+                   order[_PRICE], quantity, 0, reason)
+
+    def _records(self) -> tuple[list[_Record], list[_Record]]:
+        """Every resting order's record in priority order (best price first, then time)."""
+        bids, asks = self._bids, self._asks
+        return ([o for p in sorted(bids, reverse=True) for o in bids[p].values()],
+                [o for p in sorted(asks) for o in asks[p].values()])
+
+    def _state_words(self, version: int | None) -> list[Any]:
+        """`struct.pack` arguments for the state hash's input, or a snapshot's with a version
+        word: tick, lot, sequence, next id, then each side's count and records."""
+        words: list[Any] = [] if version is None else [version]
+        words += [self._tick_size, self._lot_size, self._seq, self._next_id]
+        for side in self._records():
+            words.append(len(side))
+            for record in side:
+                words.extend(record)
+        words.insert(0, f"<{len(words)}q")
+        return words
 
 
 SNAPSHOT_VERSION = 1
