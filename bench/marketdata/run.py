@@ -140,11 +140,15 @@ def timed_orders(orders: int) -> int:
     return workload.rounds_for(orders) * 2 * workload.PAIRS * workload.PER_MESSAGE + 1
 
 
+LOAD_AT_START: list[float] = []  # the 1-minute load average when `run` last began
+
+
 def run(orders: int, subscriber_counts: tuple[int, ...] = SUBSCRIBERS,
         servers: tuple[str, ...] = ("echo", "tradepit"),
         repeat: int = 1) -> dict[str, list[Result]]:
     """Every scenario `repeat` times, each on a fresh server, echo and Tradepit taking
     turns so that a change in the machine's load falls on both; keeps the median run."""
+    LOAD_AT_START[:] = [os.getloadavg()[0]]
     return uvloop.run(_run(orders, subscriber_counts, servers, repeat))
 
 
@@ -184,7 +188,11 @@ def markdown(results: dict[str, list[Result]], orders: int, repeat: int) -> str:
     lines = [
         "## Market data: updates delivered per second, Tradepit against a bare fan-out echo\n",
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {host['nproc']} CPUs "
-        f"({host['cpu']}), Python {host['python']}. Each figure is the median of {repeat} "
+        f"({host['cpu']}), Python {host['python']}"
+        + (f"; load average {LOAD_AT_START[0]:.2f} when it began (the machine is shared: "
+           "other work on it takes CPU from the three processes below)"
+           if LOAD_AT_START else "")
+        + f". Each figure is the median of {repeat} "
         "runs, each on a fresh server, echo and Tradepit taking turns. Command:\n",
         f"```sh\n{COMMAND.format(orders=orders, repeat=repeat)}\n```\n",
         "| subscribers | echo updates/s | Tradepit updates/s | ratio | target | met? |",
@@ -247,17 +255,24 @@ one update though it replaces several, so conflation would lower Tradepit's coun
 saving it work (the `conflated` column says how often it happened; the echo never \
 conflates). At 1 subscriber Tradepit's rate is how fast its market moves, which its \
 order handling bounds (see the gRPC section), while the echo has no orders to handle, so \
-that ratio says little about fan-out; at 100 subscribers fan-out dominates, which is \
-where the target applies."""
+that ratio says little about fan-out. The target applies at 100 subscribers, where \
+fan-out weighs most; the paragraph under the tables says how much of Tradepit's server \
+CPU went to fan-out and how much to the orders, which every subscriber count pays \
+alike."""
+
+
+def cpu_seconds(row: Result) -> float:
+    return row.server_cpu * row.seconds
 
 
 def reading(results: dict[str, list[Result]]) -> str:
-    """Who set the pace at the largest subscriber count, and the per-update server cost."""
+    """Who set the pace at the largest subscriber count, the per-update server cost, and
+    (with a 1-subscriber row) what fan-out adds per update against what the orders cost."""
     echo, tp = results["echo"][-1], results["tradepit"][-1]
 
     def pace(row: Result) -> str:
         return "the server" if row.server_cpu >= row.subscriber_cpu else "the subscribers"
-    return (
+    text = (
         f"At {tp.subscribers} subscribers in this run, {pace(echo)} set the echo's pace "
         f"(server {echo.server_cpu:.0%}, subscribers {echo.subscriber_cpu:.0%} of a core) "
         f"and {pace(tp)} Tradepit's (server {tp.server_cpu:.0%}, subscribers "
@@ -266,6 +281,28 @@ def reading(results: dict[str, list[Result]]) -> str:
         f"a client that cost nothing, Tradepit would reach about "
         f"{echo.server_us_per_update / tp.server_us_per_update:.0%} of the echo, "
         "against the ratio above measured with this client.")
+    echo_one, tp_one = results["echo"][0], results["tradepit"][0]
+    if tp_one.subscribers != 1 or tp.subscribers == 1:
+        return text
+
+    def marginal_us(one: Result, many: Result) -> float:
+        return (cpu_seconds(many) - cpu_seconds(one)) / (many.updates - one.updates) * 1e6
+    orders_cpu = cpu_seconds(tp_one)
+    text += (
+        f" What fan-out itself costs: from 1 to {tp.subscribers} subscribers Tradepit's "
+        f"server CPU grew by {marginal_us(tp_one, tp):.2f} us per additional delivered "
+        f"update, the echo's by {marginal_us(echo_one, echo):.2f} us. The rest is the "
+        f"orders, which every subscriber count pays alike: at 1 subscriber Tradepit's "
+        f"server already spent {orders_cpu:.2f} s of CPU on the run (reading and matching "
+        f"the orders, sending their reports, computing the updates), "
+        f"{orders_cpu / echo.seconds:.0%} of the {echo.seconds:.2f} s the echo's whole run "
+        f"took at {tp.subscribers} subscribers.")
+    if orders_cpu > echo.seconds:
+        text += (
+            f" Its event loop being one thread, that alone holds Tradepit to about "
+            f"{echo.seconds / orders_cpu:.0%} of the echo at {tp.subscribers} subscribers, "
+            "however little fan-out costs.")
+    return text
 
 
 def main() -> None:
