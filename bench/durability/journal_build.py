@@ -5,6 +5,8 @@ recovery. Instead each command is applied to an in-process `Exchange` (with the
 server's limits, from the same Settings), and only those it accepts are encoded with
 `codec.encode` and written with `Journal.append` in large transactions: the journal
 then holds exactly what a server would have journaled, and replays without a refusal.
+Each transaction also writes the queryable store's rows for its entries, as the
+server's group commit does, so the server finds the store current at start.
 
 The mix, after the instruments, accounts and their deposits: about 63% orders (one in
 six an IOC priced through the middle to take liquidity, the rest GTC limits around the
@@ -37,6 +39,7 @@ from tradepit.journal.codec import Entry, encode
 from tradepit.journal.snapshots import Captured, Snapshotter
 from tradepit.journal.store import Journal
 from tradepit.server.app import build_exchange
+from tradepit.store.projection import Projection
 
 ACCOUNTS = 8
 BUY, SELL = 1, 2
@@ -87,6 +90,7 @@ def build(settings: Settings, events: int, seed: int = 5, snapshot_at: int = 0) 
     pending: list[Entry] = []
     sequence = submits = cancels = trades = 0
     snapshotter = Snapshotter(exchange, snapshot_at, exchange._book_factory)
+    projection = Projection(exchange)  # the queryable store's rows, as the server writes them
     captured: Captured | None = None
 
     def accept(command: Command) -> Any:
@@ -95,14 +99,14 @@ def build(settings: Settings, events: int, seed: int = 5, snapshot_at: int = 0) 
             result = exchange.execute(command)
         except Reject:
             return None
-        exchange.take_reports()
-        exchange.take_market_events()
         sequence += 1
         pending.append(encode(sequence, command))
+        projection.note(sequence, command, exchange.take_reports(),
+                        exchange.take_market_events())
         if sequence == snapshot_at:
             captured = snapshotter.capture(sequence, command.timestamp)
         if len(pending) >= TRANSACTION:
-            journal.append(pending)
+            journal.append(pending, projection.take())
             pending.clear()
         return result
 
@@ -136,7 +140,7 @@ def build(settings: Settings, events: int, seed: int = 5, snapshot_at: int = 0) 
             open_orders[account].append(order.order_id)
         trades += sum(1 for report in result.reports if report.exec_type == ExecType.TRADE)
     if pending:
-        journal.append(pending)
+        journal.append(pending, projection.take())
     journal.close()
     resting = sum(1 for order in exchange.orders.values() if order.is_open)
     return Built(sequence, submits, cancels, trades, resting, time.perf_counter() - began,

@@ -22,6 +22,7 @@ from tradepit_client import Client, TradepitError
 from tradepit_client.v1 import account_pb2, admin_pb2, common_pb2
 
 from .conftest import ADMIN_TOKEN, MAKER_FEE_BPS, TAKER_FEE_BPS
+from .store_check import assert_store_matches
 
 BUY, SELL = common_pb2.SIDE_BUY, common_pb2.SIDE_SELL
 LIMIT = common_pb2.ORDER_TYPE_LIMIT
@@ -221,9 +222,11 @@ def replay_journal(url: str, backend: Any) -> tuple[Exchange, dict[OrderKey, Vie
 
 def check_against_journal(url: str, backend: Any, ledger: Ledger) -> tuple[str, int, Exchange]:
     """Every acknowledged order is in the journal as acknowledged; money is conserved.
-    Returns the replayed state's digest and entry count."""
+    The queryable store holds that state too. Returns the replayed state's digest and
+    entry count."""
     exchange, after_submit, entries = replay_journal(url, backend)
     assert exchange.audit() == []
+    assert_store_matches(url, exchange, entries)
     for account_id in ledger.keys:  # an acknowledged account has its cash and shares
         account = exchange.accounts[account_id]
         assert account.deposits > 0 and account.share_deposits.get("ACME") == SHARES

@@ -20,6 +20,7 @@ from .conftest import sqlite_url
 from .load import Ledger, check_against_journal, check_against_server, run_load
 from .postgres import PostgresCluster
 from .process import ServerProcess
+from .store_check import wait_for_orphaned_commits
 
 KILLS = int(os.environ.get("TRADEPIT_SOAK_KILLS", "10"))
 PG_KILLS = 3
@@ -56,6 +57,7 @@ async def kill_9_cycles(database: Path, url: str, kills: int, **env: str) -> Non
                            duration=rng.uniform(0.2, 0.8))
             server.kill()
             assert server.process.returncode == -signal.SIGKILL
+            wait_for_orphaned_commits(url)
 
             digest, entries, exchange = check_against_journal(url, load_backend("rust"), ledger)
             assert entries > entries_before, "the load made no progress"

@@ -81,9 +81,9 @@ def stalled(durable_server: Running):
     gate = threading.Event()
     append = journal.journal.append
 
-    def held(entries, retrying=False):
+    def held(*args, **kwargs):
         assert gate.wait(10)
-        append(entries, retrying)
+        append(*args, **kwargs)
 
     journal.journal.append = held  # type: ignore[method-assign]
     yield gate

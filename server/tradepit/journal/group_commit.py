@@ -7,6 +7,9 @@ commits start at most every `flush_ms` (at once when the journal was idle that l
 or sooner when `batch_size` entries are waiting. Only then are the batch's effects
 released, in order, and the callers that wait on it acknowledged.
 
+With `projection` set, the commands' effects on the queryable store (tradepit/store)
+are read when a batch is cut, and written in the batch's transaction.
+
 With `snapshots` set, the state is captured on the loop right after every Nth entry is
 applied, and sealed and stored in the background once that entry is durable; closing
 takes a last one after the final commit.
@@ -21,16 +24,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
+from tradepit.exchange.model import ExecutionReport, MarketEvent
 from tradepit.journal.codec import Entry, encode
 from tradepit.journal.snapshots import Captured, Snapshotter, seal
 from tradepit.journal.store import Journal
+from tradepit.store.projection import Projection, Rows
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,7 @@ class GroupCommit:
         self._ready = asyncio.Event()
         self._full = asyncio.Event()
         self.snapshots: Snapshotter | None = None  # None: no snapshots
+        self.projection: Projection | None = None  # None: no queryable store
         self._captured: Captured | None = None  # waiting for its entry to be durable
         self._snapshot_task: asyncio.Task[None] | None = None  # sealing and storing one
         self._last_arrived_ns = 0
@@ -91,15 +97,20 @@ class GroupCommit:
             raise Reject(RejectCode.UNAVAILABLE,
                          "the journal is behind; retry shortly")
 
-    def append(self, command: Command | None, release: Release | None) -> asyncio.Future[None]:
-        """Queue an applied command (or only an effect) for the next commit; return the
-        future that completes once it is durable and its effects are released."""
+    def append(self, command: Command | None, release: Release | None,
+               reports: Sequence[ExecutionReport] = (),
+               events: Sequence[MarketEvent] = ()) -> asyncio.Future[None]:
+        """Queue an applied command (or only an effect) for the next commit, with the
+        reports and market events it produced; return the future that completes once it
+        is durable and its effects are released."""
         entry = None
         if command is not None:
             # Encoded here, on the loop: the commit thread then runs almost no Python, and
             # does not contend with the loop for the GIL.
             entry = encode(self.next_sequence, command)
             self.next_sequence += 1
+            if self.projection is not None:
+                self.projection.note(entry.sequence, command, reports, events)
             self._last_arrived_ns = entry.arrived_ns
             snapshots = self.snapshots
             if (snapshots is not None and snapshots.due(entry.sequence)
@@ -179,9 +190,11 @@ class GroupCommit:
                     await asyncio.wait_for(self._full.wait(), wait)
             self._last_start = loop.time()
             batch, self._pending = self._pending, []
+            # The state is now exactly as the batch's last command left it.
+            rows = None if self.projection is None else self.projection.take()
             in_flight = self._in_flight = self._covered
             self._covered = loop.create_future()
-            if not await self._commit(batch):
+            if not await self._commit(batch, rows):
                 self._pending[:0] = batch  # for close() to count
                 for future in (in_flight, self._covered):
                     future.set_exception(Reject(
@@ -234,7 +247,7 @@ class GroupCommit:
         if self.on_failing is not None:
             self.on_failing(reason)
 
-    async def _commit(self, batch: list[_Item]) -> bool:
+    async def _commit(self, batch: list[_Item], rows: Rows | None) -> bool:
         """Write the batch's commands, retrying until it works; False if closing gave up."""
         entries = [item.entry for item in batch if item.entry is not None]
         if not entries:
@@ -245,7 +258,7 @@ class GroupCommit:
         while True:
             try:
                 await loop.run_in_executor(self._executor, self.journal.append, entries,
-                                           retrying)
+                                           rows, retrying)
                 break
             except Exception as error:
                 reason = str(error).splitlines()[0]  # without the statement and its rows

@@ -11,9 +11,10 @@ import logging
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
+    Connection,
     Engine,
     create_engine,
     delete,
@@ -27,14 +28,30 @@ from sqlalchemy import (
 )
 
 from tradepit.journal.codec import Entry
-from tradepit.journal.schema import journal, journal_quarantine, snapshot
+from tradepit.journal.schema import (
+    candles,
+    journal,
+    journal_quarantine,
+    metadata,
+    snapshot,
+    store_state,
+)
+from tradepit.marketdata.candles import Candle
+
+if TYPE_CHECKING:
+    from tradepit.store.projection import Rows
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "alembic"
-HEAD = "0002"  # the newest migration; a test checks it against alembic/versions
+HEAD = "0003"  # the newest migration; a test checks it against alembic/versions
 READ_CHUNK = 10_000
-ROWS_PER_INSERT = 500  # 2,500 parameters: within SQLite's and PostgreSQL's limits
+PARAMETERS_PER_INSERT = 2_500  # per statement: within SQLite's and PostgreSQL's limits
+# The store's tables in the order a transaction writes them; the first ones are kept
+# current (INSERT, or UPDATE of the row with the same key), the last two only grow.
+STORE_TABLES = ("accounts", "positions", "instruments", "orders", "candles", "fills",
+                "balance_changes")
+APPEND_ONLY = ("fills", "balance_changes")
 KEEP_SNAPSHOTS = 2  # the newest, and one to fall back on if it does not check out
 
 
@@ -77,9 +94,8 @@ class Journal:
     def __init__(self, url: str, busy_timeout_ms: int = 1_000) -> None:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms)
-        marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        self._row = f"({', '.join([marker] * len(journal.columns))})"
-        self._inserts: dict[int, str] = {}
+        self._marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._inserts: dict[tuple[str, int], str] = {}
 
     def revision(self) -> str | None:
         """The schema's migration, or None for an empty database."""
@@ -104,31 +120,99 @@ class Journal:
             config.attributes["connection"] = connection
             alembic_command.upgrade(config, "head")
 
-    def append(self, entries: Sequence[Entry], retrying: bool = False) -> None:
-        """Write `entries` in one transaction. After a failure, `retrying` skips what an
-        unclear outcome (a lost connection at COMMIT) may have written already."""
+    def append(self, entries: Sequence[Entry], rows: Rows | None = None,
+               retrying: bool = False) -> None:
+        """Write `entries`, and the store's `rows` they produced, in one transaction.
+        After a failure, `retrying` skips a batch that an unclear outcome (a lost
+        connection at COMMIT) wrote already."""
         try:
             with self.engine.begin() as connection:
                 if retrying and entries:
                     last = connection.scalar(select(func.max(journal.c.sequence))) or 0
                     entries = [e for e in entries if e.sequence > last]
-                for start in range(0, len(entries), ROWS_PER_INSERT):
-                    chunk = entries[start:start + ROWS_PER_INSERT]
-                    connection.exec_driver_sql(self._insert_rows(len(chunk)),
-                                               tuple(v for entry in chunk for v in entry))
+                    if not entries:
+                        return  # the whole batch, rows and all, committed after all
+                self._write(connection, "journal", entries)
+                if rows is not None:
+                    self._write_store(connection, rows, entries[-1].sequence)
         except Exception:
             self.engine.dispose()  # a failed connection is not reused
             raise
 
-    def _insert_rows(self, count: int) -> str:
-        """One INSERT of `count` rows: one statement step per chunk, where executemany
-        would step (and hand the GIL to the event loop and back) once per row."""
-        statement = self._inserts.get(count)
+    def _write_store(self, connection: Connection, rows: Rows, sequence: int) -> None:
+        for table in STORE_TABLES:
+            found = rows.get(table)
+            if found:
+                self._write(connection, table, found)
+        self._write(connection, "store_state", [(1, sequence)])
+
+    def _write(self, connection: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Multi-row statements: one statement step per chunk, where executemany would
+        step (and hand the GIL to the event loop and back) once per row."""
+        width = len(metadata.tables[table].columns)
+        per_statement = max(1, PARAMETERS_PER_INSERT // width)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            connection.exec_driver_sql(self._insert(table, len(chunk)),
+                                       tuple(v for row in chunk for v in row))
+
+    def _insert(self, table: str, count: int) -> str:
+        """INSERT of `count` rows into `table`; for a table kept current, one that
+        replaces the row with the same primary key (SQLite and PostgreSQL alike)."""
+        statement = self._inserts.get((table, count))
         if statement is None:
-            columns = ", ".join(c.name for c in journal.columns)
-            statement = self._inserts[count] = (
-                f"INSERT INTO journal ({columns}) VALUES {', '.join([self._row] * count)}")
+            quote = self.engine.dialect.identifier_preparer.quote
+            described = metadata.tables[table]
+            columns = [quote(c.name) for c in described.columns]
+            row = f"({', '.join([self._marker] * len(columns))})"
+            statement = (f"INSERT INTO {table} ({', '.join(columns)}) "
+                         f"VALUES {', '.join([row] * count)}")
+            if table not in APPEND_ONLY and table != "journal":
+                keys = [quote(c.name) for c in described.primary_key.columns]
+                updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+                statement += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+            self._inserts[table, count] = statement
         return statement
+
+    def store_sequence(self) -> int:
+        """The journal entry the store's tables are current to (0: never written)."""
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(store_state.c.sequence)) or 0)
+
+    def rebuild_store(self, rows: Rows, sequence: int) -> None:
+        """Replace every row of the store with `rows`, the state after entry `sequence`."""
+        try:
+            with self.engine.begin() as connection:
+                for table in (*STORE_TABLES, "store_state"):
+                    connection.execute(delete(metadata.tables[table]))
+                self._write_store(connection, rows, sequence)
+        except Exception:
+            self.engine.dispose()
+            raise
+
+    def newest_candles(self) -> list[tuple[str, Candle]]:
+        """The newest stored candle of each symbol at each interval: where the store's
+        candles go on from after a restart."""
+        newest = select(candles.c.symbol, candles.c.candle_interval,
+                        func.max(candles.c.start_ns).label("start_ns")).group_by(
+            candles.c.symbol, candles.c.candle_interval).subquery()
+        query = select(candles).join(newest, (candles.c.symbol == newest.c.symbol) & (
+            candles.c.candle_interval == newest.c.candle_interval) & (
+            candles.c.start_ns == newest.c.start_ns))
+        with self.engine.connect() as connection:
+            return [(row.symbol, Candle(row.candle_interval, row.start_ns, row.open, row.high,
+                                        row.low, row.close, row.volume, row.notional,
+                                        row.trade_count))
+                    for row in connection.execute(query)]
+
+    def balance_change_entries(self, through: int) -> Iterator[Entry]:
+        """The AdjustBalance entries up to sequence `through`, in order: the store's
+        balance changes, when it is rebuilt."""
+        for entry in self.read():
+            if entry.sequence > through:
+                return
+            if entry.kind == "AdjustBalance":
+                yield entry
 
     def last_sequence(self) -> int:
         with self.engine.connect() as connection:

@@ -1,25 +1,28 @@
-"""The ranking: every account's equity now, highest first, and one entry's figures.
+"""One leaderboard entry's figures, from an account's standing and equity samples.
 
-Equity is cheap (a few positions per account), so every account is ranked on each call;
-the sample-based figures are computed only for the entries a page returns.
+The ranking itself (every account's equity now, highest first) is one query of the
+history (tradepit/server/history.py): a single SQL statement over the store, or a sort
+of the accounts in memory. The sample-based figures are computed only for the entries a
+page returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.model import Account
-from tradepit.exchange.portfolio import equity
 from tradepit.leaderboard.metrics import Risk, risk
 from tradepit.leaderboard.sampler import Sample
 
 
-@dataclass(frozen=True, slots=True)
-class Standing:
-    account: Account
-    equity: int
+class Standing(Protocol):
+    @property
+    def account(self) -> Account: ...
+
+    @property
+    def equity(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,14 +34,6 @@ class Entry:
     pnl: int
     total_return: float | None  # pnl / net_deposits; None when nothing was paid in
     risk: Risk
-
-
-def standings(exchange: Exchange, include_system: bool) -> list[Standing]:
-    """Accounts by equity, highest first; equal equity by account id (oldest first)."""
-    ranked = [Standing(account, equity(exchange, account))
-              for account in exchange.accounts.values() if include_system or not account.system]
-    ranked.sort(key=lambda s: (-s.equity, s.account.account_id))
-    return ranked
 
 
 def entry(rank: int, standing: Standing, samples: Sequence[Sample]) -> Entry:

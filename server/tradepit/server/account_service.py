@@ -15,6 +15,7 @@ from tradepit.leaderboard.sampler import EquitySampler
 from tradepit.server import convert
 from tradepit.server.context import Context
 from tradepit.server.gateway import Gateway
+from tradepit.server.history import History
 from tradepit.server.interceptors import CURRENT_ACCOUNT, hash_key
 
 DEFAULT_PAGE = 100
@@ -22,7 +23,8 @@ MAX_PAGE = 1_000
 
 
 def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
-    """(size, start index) from a request; tokens are opaque to clients."""
+    """(size, start) from a request: where the page starts, an index or the last key of
+    the page before (see history.py). Tokens are opaque to clients."""
     if page_size < 0 or page_size > MAX_PAGE:
         raise Reject(RejectCode.INVALID_ARGUMENT, f"page_size must be within 0..{MAX_PAGE}")
     try:
@@ -36,9 +38,11 @@ def page_bounds(page_size: int, page_token: str) -> tuple[int, int]:
 
 
 class AccountService(account_pb2_grpc.AccountServiceServicer):
-    def __init__(self, gateway: Gateway, starting_cash: int, sampler: EquitySampler) -> None:
+    def __init__(self, gateway: Gateway, starting_cash: int, sampler: EquitySampler,
+                 history: History) -> None:
         self._gateway = gateway
         self._exchange = gateway.exchange
+        self._history = history
         self._starting_cash = starting_cash
         self._sampler = sampler
 
@@ -63,24 +67,15 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
 
     async def ListOrders(self, request: account_pb2.ListOrdersRequest,
                          context: Context) -> account_pb2.ListOrdersResponse:
-        size, start = page_bounds(request.page_size, request.page_token)
+        size, after = page_bounds(request.page_size, request.page_token)
         await self._gateway.settled()
-        account = self._exchange.account(CURRENT_ACCOUNT.get())
         if request.symbol:
             self._exchange.listing(request.symbol)
-        orders: list[common_pb2.Order] = []
-        index = start
-        ids = account.order_ids
-        while index < len(ids) and len(orders) < size:
-            order = self._exchange.orders[ids[index]]
-            index += 1
-            if request.symbol and order.symbol != request.symbol:
-                continue
-            if request.open_only and not order.is_open:
-                continue
-            orders.append(convert.order(order))
-        token = str(index) if index < len(ids) else ""
-        return account_pb2.ListOrdersResponse(orders=orders, next_page_token=token)
+        orders = await self._history.orders(CURRENT_ACCOUNT.get(), request.symbol,
+                                            request.open_only, after, size + 1)
+        token = str(orders[size - 1].order_id) if len(orders) > size else ""
+        return account_pb2.ListOrdersResponse(
+            orders=[convert.order(o) for o in orders[:size]], next_page_token=token)
 
     async def GetOrder(self, request: account_pb2.GetOrderRequest,
                        context: Context) -> common_pb2.Order:
@@ -90,31 +85,25 @@ class AccountService(account_pb2_grpc.AccountServiceServicer):
 
     async def ListTrades(self, request: account_pb2.ListTradesRequest,
                          context: Context) -> account_pb2.ListTradesResponse:
-        size, start = page_bounds(request.page_size, request.page_token)
+        size, after = page_bounds(request.page_size, request.page_token)
         await self._gateway.settled()
-        fills = self._exchange.account(CURRENT_ACCOUNT.get()).fills
         if request.symbol:
             self._exchange.listing(request.symbol)
-        chosen: list[common_pb2.Fill] = []
-        index = start
-        while index < len(fills) and len(chosen) < size:
-            fill = fills[index]
-            index += 1
-            if not request.symbol or fill.symbol == request.symbol:
-                chosen.append(convert.fill(fill))
-        token = str(index) if index < len(fills) else ""
-        return account_pb2.ListTradesResponse(fills=chosen, next_page_token=token)
+        fills = await self._history.fills(CURRENT_ACCOUNT.get(), request.symbol, after,
+                                          size + 1)
+        token = str(fills[size - 1].trade_id) if len(fills) > size else ""
+        return account_pb2.ListTradesResponse(
+            fills=[convert.fill(f) for f in fills[:size]], next_page_token=token)
 
     async def GetLeaderboard(self, request: account_pb2.GetLeaderboardRequest,
                              context: Context) -> account_pb2.GetLeaderboardResponse:
         size, start = page_bounds(request.page_size, request.page_token)
         await self._gateway.settled()
-        ranked = board.standings(self._exchange, request.include_system)
-        page = ranked[start:start + size]
-        end = start + len(page)
+        ranked = await self._history.standings(request.include_system, start, size + 1)
+        page = ranked[:size]
         return account_pb2.GetLeaderboardResponse(
             entries=[convert.leaderboard_entry(board.entry(
                 start + i + 1, standing, self._sampler.samples(standing.account.account_id)))
                 for i, standing in enumerate(page)],
-            next_page_token=str(end) if end < len(ranked) else "",
+            next_page_token=str(start + size) if len(ranked) > size else "",
             as_of_ns=self._gateway.now())

@@ -39,11 +39,14 @@ from tradepit.server.admin_service import AdminService
 from tradepit.server.clock import EngineClock, WallClock
 from tradepit.server.gateway import Gateway
 from tradepit.server.health import ExchangeHealth
+from tradepit.server.history import MemoryHistory, StoreHistory
 from tradepit.server.interceptors import AuthInterceptor, RejectInterceptor
 from tradepit.server.marketdata_service import MarketDataService, add_to_server
 from tradepit.server.order_service import OrderService
 from tradepit.server.ratelimit import RateLimiter
 from tradepit.simulation.runner import SimulationRunner, start_simulation
+from tradepit.store.reader import StoreReader
+from tradepit.store.sync import attach
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,8 @@ class Running:
     recovered: Recovered | None = None  # what the journal held at start; None: durability off
     simulation: SimulationRunner | None = None  # None: TRADEPIT_MAKERS_ENABLED=false
     leaderboard: EquitySampler | None = None  # the equity samples GetLeaderboard reads
+    store: StoreReader | None = None  # history reads; None: durability off
+    hub: MarketDataHub | None = None  # market data as published
 
     async def stop(self, grace: float | None) -> None:
         """Stop serving (in-flight calls get `grace` s), then commit what is pending and
@@ -86,6 +91,8 @@ class Running:
             lost = await self.gateway.journal.close()
             if lost:
                 log.error("%d applied commands were never made durable nor acknowledged", lost)
+        if self.store is not None:
+            self.store.close()
 
     @property
     def address(self) -> str:
@@ -149,6 +156,7 @@ async def restore(settings: Settings, gateway: Gateway, book_factory: BookFactor
             batch_size=settings.journal_batch_size, max_pending=settings.journal_max_pending)
         gateway.journal.snapshots = Snapshotter(gateway.exchange, settings.snapshot_every,
                                                 book_factory, recovered.snapshot_sequence)
+        gateway.journal.projection = attach(journal, gateway.exchange, recovered.last_sequence)
     if recovered is None or recovered.entries == 0:
         for spec in settings.instrument_specs():
             gateway.apply(partial(CreateInstrument, spec.symbol, spec.tick_size,
@@ -189,17 +197,26 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     )
     limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     sampler = EquitySampler(gateway.exchange, gateway.now, settings.leaderboard_samples)
+    store = (StoreReader(settings.database_url, settings.journal_busy_timeout_ms)
+             if settings.durability == "on" else None)
+    history = MemoryHistory(gateway.exchange) if store is None else StoreHistory(store)
     account_pb2_grpc.add_AccountServiceServicer_to_server(
-        AccountService(gateway, settings.starting_cash, sampler), server)
+        AccountService(gateway, settings.starting_cash, sampler, history), server)
     order_pb2_grpc.add_OrderServiceServicer_to_server(
         OrderService(gateway, limiter, settings.stream_queue_size), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminService(gateway), server)
     hub = MarketDataHub(gateway.exchange, gateway.now, defer=gateway.after_pending)
     gateway.on_market_events(hub.on_market_events)
     add_to_server(MarketDataService(gateway, hub, settings.market_data_queue_size,
-                                    settings.max_message_bytes), server)
-    recovered = await restore(  # after the listeners, before serving
-        settings, gateway, book_factory, on_snapshot=lambda: hub.restart(gateway.exchange))
+                                    settings.max_message_bytes, store), server)
+    try:
+        recovered = await restore(  # after the listeners, before serving
+            settings, gateway, book_factory,
+            on_snapshot=lambda: hub.restart(gateway.exchange))
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
 
     health = ExchangeHealth(WRITING_SERVICES, READING_SERVICES)
     health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
@@ -222,4 +239,4 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     simulation = await start_simulation(gateway, settings) if settings.makers_enabled else None
     log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
     return Running(server, port, gateway, admin_token, settings, recovered, simulation,
-                   leaderboard=sampler)
+                   leaderboard=sampler, store=store, hub=hub)

@@ -10,6 +10,7 @@ from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import Account, ExecutionReport, Fill, Instrument, OrderState
 from tradepit.exchange.portfolio import PortfolioView
 from tradepit.leaderboard.board import Entry
+from tradepit.store.reader import OrderRecord
 
 
 def account(value: Account) -> common_pb2.Account:
@@ -40,7 +41,7 @@ def instrument(value: Instrument) -> common_pb2.Instrument:
     )
 
 
-def order(value: OrderState) -> common_pb2.Order:
+def order(value: OrderState | OrderRecord) -> common_pb2.Order:
     return common_pb2.Order(
         order_id=value.order_id, client_order_id=value.client_order_id, symbol=value.symbol,
         side=_Side(value.side), type=_OrderType(value.order_type),

@@ -187,7 +187,7 @@ class Gateway:
         reports, events = self._take_effects()
         release = partial(self._release, reports, events) if reports or events else None
         if self.journal is not None:
-            self.journal.append(command, release)
+            self.journal.append(command, release, reports, events)
         elif release is not None:
             release()
 

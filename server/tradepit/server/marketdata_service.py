@@ -1,13 +1,16 @@
 """MarketDataService: instruments, book snapshots, candles and the market-data stream.
 
 No key is needed. Everything here reads the market-data hub, which knows the books
-by the events published so far; the stream's updates are encoded once by the hub and
-shared by every subscriber, so StreamMarketData yields encoded batches and is
-registered by `add_to_server` with a serializer that passes them through.
+by the events published so far, except GetCandles with durability on: it reads the
+queryable store, which holds every candle (the hub only recent ones, since its start).
+The stream's updates are encoded once by the hub and shared by every subscriber, so
+StreamMarketData yields encoded batches and is registered by `add_to_server` with a
+serializer that passes them through.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +28,7 @@ from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server import convert
 from tradepit.server.context import Context
 from tradepit.server.gateway import Gateway
+from tradepit.store.reader import StoreReader
 
 SERVICE = marketdata_pb2.DESCRIPTOR.services_by_name["MarketDataService"].full_name
 MAX_SUBSCRIPTIONS = 50
@@ -95,8 +99,9 @@ class MarketDataService:
     yields pre-encoded MarketDataBatch bytes; see `add_to_server`)."""
 
     def __init__(self, gateway: Gateway, hub: MarketDataHub, queue_size: int,
-                 max_message_bytes: int) -> None:
+                 max_message_bytes: int, store: StoreReader | None = None) -> None:
         self._gateway = gateway
+        self._store = store  # GetCandles reads it when durability is on
         self._exchange = gateway.exchange
         self._hub = hub
         self._queue_size = queue_size
@@ -151,8 +156,17 @@ class MarketDataService:
         if request.end_ns and request.end_ns <= request.start_ns:
             raise _invalid(f"end_ns ({request.end_ns}) must be after start_ns "
                            f"({request.start_ns}); the range is [start_ns, end_ns)")
-        series = self._hub.market(request.symbol).history.candles[interval]
-        candles = series.query(request.start_ns, request.end_ns, limit, self._gateway.now())
+        if self._store is None:
+            series = self._hub.market(request.symbol).history.candles[interval]
+            candles = series.query(request.start_ns, request.end_ns, limit,
+                                   self._gateway.now())
+        else:  # the whole history, which outlives memory and restarts
+            await self._gateway.settled()
+            candles = await asyncio.to_thread(self._store.candles, request.symbol, interval,
+                                              request.start_ns, request.end_ns, limit)
+            now, length = self._gateway.now(), INTERVAL_NS[interval]
+            for candle in candles:
+                candle.closed = now >= candle.start_ns + length
         return marketdata_pb2.GetCandlesResponse(candles=[messages.candle(c) for c in candles])
 
     async def StreamMarketData(self, request: marketdata_pb2.StreamMarketDataRequest,

@@ -1,0 +1,215 @@
+"""The queryable store's rows, derived from what each journaled command changed.
+
+The group commit hands every command it journals to `note`, with the execution reports
+and market events the command produced: they name every order, account, position and
+instrument the command touched, and carry its fills and trades. When the group commit
+cuts a batch, the exchange is exactly as the batch's last entry left it, and `take`
+reads the current state of everything touched since the last cut into rows, which the
+batch's transaction writes beside its journal entries. So the tables always show the
+state after one journal entry, and each row only once per batch however often it moved.
+
+`rebuild` gives the same rows for the whole state at once, for a store that is behind
+its journal (a database migrated to the store, or a journal tail set aside at recovery).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import groupby
+from operator import attrgetter
+from typing import Any
+
+from tradepit.exchange.codes import ExecType, Liquidity
+from tradepit.exchange.commands import (
+    AdjustBalance,
+    Command,
+    CreateAccount,
+    CreateInstrument,
+    RemoveInstrument,
+)
+from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.model import (
+    Account,
+    BookChange,
+    ExecutionReport,
+    Fill,
+    Instrument,
+    MarketEvent,
+    OrderState,
+)
+from tradepit.marketdata.candles import INTERVAL_NS, Candle, Tally
+
+Row = tuple[Any, ...]
+# Rows to write, per table; the columns in each table's order (journal/schema.py).
+Rows = dict[str, list[Row]]
+CandleKey = tuple[str, int]  # symbol, CandleInterval
+
+
+class Projection:
+    """What changed since the last batch, and the candles still open."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
+        # Touched since the last cut: key -> the last journal entry that touched it.
+        self._orders: dict[int, int] = {}
+        self._accounts: dict[int, int] = {}
+        self._positions: dict[tuple[int, str], int] = {}
+        self._instruments: dict[str, int] = {}
+        # Candles with new trades since the last cut, by symbol, interval and start: the
+        # object (no longer changed once a later interval replaces it) and the entry.
+        self._candles: dict[tuple[str, int, int], tuple[Candle, int]] = {}
+        self._fills: list[Row] = []
+        self._balance_changes: list[Row] = []
+        self._open: dict[CandleKey, Candle] = {}  # the newest candle per symbol and interval
+
+    def resume(self, newest: Iterable[tuple[str, Candle]]) -> None:
+        """Continue the stored candles: the newest one stored per symbol and interval."""
+        for symbol, candle in newest:
+            self._open[symbol, candle.interval] = candle
+
+    def note(self, sequence: int, command: Command, reports: Sequence[ExecutionReport],
+             events: Sequence[MarketEvent]) -> None:
+        """Record what journal entry `sequence` changed; right after it was applied."""
+        orders, accounts, positions = self._orders, self._accounts, self._positions
+        for r in reports:
+            accounts[r.account_id] = sequence
+            positions[r.account_id, r.symbol] = sequence
+            if r.order_id:
+                orders[r.order_id] = sequence
+            if r.exec_type == ExecType.TRADE:
+                self._fills.append((
+                    r.account_id, r.trade_id, r.order_id, r.client_order_id, r.symbol,
+                    r.side, r.last_price, r.last_quantity, r.fee, r.liquidity,
+                    r.timestamp_ns, sequence))
+        for event in events:
+            self._instruments[event.symbol] = sequence
+            if isinstance(event, BookChange) and event.trades:
+                self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
+        match command:
+            case AdjustBalance():
+                accounts[command.account_id] = sequence
+                if command.symbol:
+                    positions[command.account_id, command.symbol] = sequence
+                self._balance_changes.append(balance_change_row(sequence, command))
+            case CreateAccount():
+                newest = next(reversed(self._exchange.accounts))
+                accounts[newest] = sequence
+            case CreateInstrument() | RemoveInstrument():
+                self._instruments[command.symbol] = sequence
+            case _:
+                pass
+
+    def _count(self, symbol: str, trades: Sequence[Any], timestamp_ns: int,
+               sequence: int) -> None:
+        """Add one command's trades (one timestamp) to the symbol's candle at each interval."""
+        tally = Tally.of((t.price, t.quantity) for t in trades)
+        for interval, length in INTERVAL_NS.items():
+            start = timestamp_ns - timestamp_ns % length
+            candle = self._open.get((symbol, interval))
+            if candle is None or candle.start_ns != start:
+                candle = self._open[symbol, interval] = Candle(interval, start, *tally)
+            else:
+                candle.add(tally)
+            self._candles[symbol, interval, start] = candle, sequence
+
+    def take(self) -> Rows:
+        """The rows of everything touched since the last call, as it is now."""
+        exchange = self._exchange
+        rows: Rows = {}
+        if self._accounts:
+            accounts = exchange.accounts
+            rows["accounts"] = [account_row(accounts[a], s) for a, s in self._accounts.items()]
+            self._accounts = {}
+        if self._positions:
+            rows["positions"] = self._position_rows()
+            self._positions = {}
+        if self._instruments:
+            listed, delisted = exchange.instruments, exchange.delisted
+            rows["instruments"] = [instrument_row(listed.get(symbol) or delisted[symbol], s)
+                                   for symbol, s in self._instruments.items()]
+            self._instruments = {}
+        if self._orders:
+            orders = exchange.orders
+            rows["orders"] = [order_row(orders[o], s) for o, s in self._orders.items()
+                              if o in orders]
+            self._orders = {}
+        if self._fills:
+            rows["fills"], self._fills = self._fills, []
+        if self._candles:
+            rows["candles"] = self._candle_rows()
+            self._candles = {}
+        if self._balance_changes:
+            rows["balance_changes"], self._balance_changes = self._balance_changes, []
+        return {table: found for table, found in rows.items() if found}
+
+    def _position_rows(self) -> list[Row]:
+        accounts = self._exchange.accounts
+        found = []
+        for (account_id, symbol), sequence in self._positions.items():
+            account = accounts.get(account_id)
+            held = None if account is None else account.positions.get(symbol)
+            if held is not None:
+                found.append((account_id, symbol, held.quantity, held.reserved,
+                              held.cost_basis, held.realised_pnl, sequence))
+        return found
+
+    def _candle_rows(self) -> list[Row]:
+        return [candle_row(symbol, candle, sequence)
+                for (symbol, _, _), (candle, sequence) in self._candles.items()]
+
+
+def balance_change_row(sequence: int, c: AdjustBalance) -> Row:
+    return (sequence, c.account_id, c.kind, c.symbol, c.amount, c.timestamp)
+
+
+def account_row(a: Account, sequence: int) -> Row:
+    return (a.account_id, a.name, a.system, a.cash, a.reserved_cash, a.fees_paid, a.deposits,
+            a.deposited_value, a.traded_quantity, a.traded_notional, sequence)
+
+
+def instrument_row(i: Instrument, sequence: int) -> Row:
+    return (i.symbol, i.tick_size, i.lot_size, i.reference_price, i.band_bps, i.status,
+            sequence)
+
+
+def order_row(o: OrderState, sequence: int) -> Row:
+    return (o.order_id, o.account_id, o.client_order_id, o.symbol, o.side, o.order_type,
+            o.tif, o.price, o.quantity, o.post_only, o.stp, o.status, o.filled_quantity,
+            o.leaves, o.filled_notional, o.fees, o.reject_reason, o.created_ns, o.updated_ns,
+            sequence)
+
+
+def fill_row(account_id: int, f: Fill, sequence: int) -> Row:
+    return (account_id, f.trade_id, f.order_id, f.client_order_id, f.symbol, f.side, f.price,
+            f.quantity, f.fee, f.liquidity, f.timestamp_ns, sequence)
+
+
+def candle_row(symbol: str, c: Candle, sequence: int) -> Row:
+    return (symbol, c.interval, c.start_ns, c.open, c.high, c.low, c.close, c.volume,
+            c.notional, c.trade_count, sequence)
+
+
+def rebuild(exchange: Exchange, sequence: int, balance_changes: list[Row]) -> Rows:
+    """Every row of the store for the exchange's state after journal entry `sequence`;
+    `balance_changes` from the journal's AdjustBalance entries (the state keeps only
+    their sums). Candles are counted again from the taker side of every fill, which
+    sees each trade once."""
+    accounts = exchange.accounts.values()
+    listings = [*exchange.instruments.values(), *exchange.delisted.values()]
+    fills = [(a.account_id, f) for a in accounts for f in a.fills]
+    taken = sorted((f for _, f in fills if f.liquidity == Liquidity.TAKER),
+                   key=attrgetter("trade_id"))
+    projection = Projection(exchange)
+    for (symbol, timestamp), trades in groupby(taken, key=attrgetter("symbol", "timestamp_ns")):
+        projection._count(symbol, list(trades), timestamp, sequence)
+    return {
+        "accounts": [account_row(a, sequence) for a in accounts],
+        "positions": [(a.account_id, symbol, p.quantity, p.reserved, p.cost_basis,
+                       p.realised_pnl, sequence)
+                      for a in accounts for symbol, p in a.positions.items()],
+        "instruments": [instrument_row(i, sequence) for i in listings],
+        "orders": [order_row(o, sequence) for o in exchange.orders.values()],
+        "fills": [fill_row(account_id, f, sequence) for account_id, f in fills],
+        "candles": projection._candle_rows(),
+        "balance_changes": balance_changes,
+    }

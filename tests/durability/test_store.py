@@ -1,0 +1,188 @@
+"""The queryable store: tables written with the journal, history served from them.
+
+ListOrders, ListTrades and the leaderboard read the store when durability is on; they
+must answer exactly what the in-memory state answers, page by page. The store must be
+rebuilt when it is behind its journal, and the leaderboard is one SQL statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from sqlalchemy import delete, event
+from tradepit.book import load_backend
+from tradepit.journal.schema import metadata
+from tradepit.journal.store import STORE_TABLES, Journal
+from tradepit.marketdata import messages
+from tradepit.marketdata.candles import INTERVAL_NS
+from tradepit.server import convert
+from tradepit.server.app import Running, start
+from tradepit.server.history import History, MemoryHistory, StoreHistory
+from tradepit.store.reader import StoreReader
+from tradepit_client import Client
+from tradepit_client.v1 import account_pb2, common_pb2, marketdata_pb2, marketdata_pb2_grpc
+
+from .conftest import durable_settings, fresh_replay
+from .load import Ledger, run_load
+from .store_check import assert_store_matches
+
+PAGE = 7
+CANDLE_INTERVAL_1D = marketdata_pb2.CANDLE_INTERVAL_1D
+
+
+async def _traded(url: str, backend: str = "rust", **overrides: Any) -> Running:
+    """A server after a mixed load between clients, with the makers quoting too."""
+    running = await start(durable_settings(url, makers_enabled=True, **overrides),
+                          book_factory=load_backend(backend).Book)
+    await run_load(running.address, Ledger(), seed=21, tag="s", accounts=3, duration=0.6)
+    if running.simulation is not None:
+        await running.simulation.stop()
+    await running.gateway.settled()
+    return running
+
+
+async def _all_pages(history: History, account_id: int, kind: str, **query: Any) -> list[Any]:
+    """Every page of one query, converted to what a client receives."""
+    pages: list[Any] = []
+    after = 0
+    while True:
+        if kind == "orders":
+            page = await history.orders(account_id, query.get("symbol", ""),
+                                        query.get("open_only", False), after, PAGE)
+            pages.append([convert.order(o) for o in page])
+            after = page[-1].order_id if page else after
+        else:
+            page = await history.fills(account_id, query.get("symbol", ""), after, PAGE)
+            pages.append([convert.fill(f) for f in page])
+            after = page[-1].trade_id if page else after
+        if len(page) < PAGE:
+            return pages
+
+
+async def test_history_from_the_store_equals_history_in_memory(database_url: str) -> None:
+    running = await _traded(database_url)
+    exchange = running.gateway.exchange
+    store = StoreHistory(StoreReader(database_url))
+    memory = MemoryHistory(exchange)
+    try:
+        queries: list[dict[str, Any]] = [
+            {}, {"symbol": "ACME"}, {"symbol": "LOTS"}, {"open_only": True},
+            {"symbol": "ACME", "open_only": True}]
+        compared = 0
+        for account_id in exchange.accounts:
+            for kind in ("orders", "fills"):
+                for query in queries:
+                    if kind == "fills" and "open_only" in query:
+                        continue
+                    stored = await _all_pages(store, account_id, kind, **query)
+                    assert stored == await _all_pages(memory, account_id, kind, **query)
+                    compared += sum(len(page) for page in stored)
+        assert compared > 100, "the load should leave a history to compare"
+        for include_system in (False, True):
+            stored_board = await store.standings(include_system, 0, 1_000)
+            in_memory = await memory.standings(include_system, 0, 1_000)
+            assert [(s.account.account_id, s.account.name, s.equity) for s in stored_board] \
+                == [(s.account.account_id, s.account.name, s.equity) for s in in_memory]
+            assert any(s.account.system for s in stored_board) == include_system
+        assert_store_matches(database_url, exchange, running.gateway.journal.committed_sequence)
+    finally:
+        store.reader.close()
+        await running.stop(None)
+
+
+async def test_list_orders_pages_through_the_store_over_grpc(database: Any) -> None:
+    """A client's own orders, end to end, in pages of 3."""
+    running = await start(durable_settings(database))
+    try:
+        async with Client(running.address) as buyer:
+            await buyer.create_account("buyer")
+            placed = [(await buyer.submit("ACME", common_pb2.SIDE_BUY, 10, price=9_990 + i,
+                                          client_order_id=f"b{i}")).order.order_id
+                      for i in range(8)]
+            listed: list[int] = []
+            token = ""
+            while True:
+                page = await buyer.accounts.ListOrders(
+                    account_pb2.ListOrdersRequest(page_size=3, page_token=token),
+                    metadata=buyer.metadata)
+                assert len(page.orders) <= 3
+                listed += [o.order_id for o in page.orders]
+                if not (token := page.next_page_token):
+                    break
+            assert listed == placed
+    finally:
+        await running.stop(None)
+
+
+async def test_the_leaderboard_is_one_statement(database: Any) -> None:
+    running = await _traded(f"sqlite:///{database}")
+    reader = StoreReader(f"sqlite:///{database}")
+    statements: list[str] = []
+    event.listen(reader.engine, "before_cursor_execute",
+                 lambda _c, _cur, statement, *_: statements.append(statement))
+    try:
+        ranked = reader.standings(True, 0, 100)
+        assert len(ranked) == len(running.gateway.exchange.accounts)
+        assert len(statements) == 1, statements
+    finally:
+        reader.close()
+        await running.stop(None)
+
+
+async def test_a_store_behind_its_journal_is_rebuilt_at_start(database: Any) -> None:
+    """As after migrating a database with history to the store: every store row gone."""
+    url = f"sqlite:///{database}"
+    running = await _traded(url, backend="python")
+    await running.stop(None)
+    journal = Journal(url)
+    try:
+        with journal.engine.begin() as connection:
+            for table in (*STORE_TABLES, "store_state"):
+                connection.execute(delete(metadata.tables[table]))
+        entries = journal.last_sequence()
+    finally:
+        journal.close()
+    running = await start(durable_settings(url))
+    try:
+        assert running.recovered is not None and running.recovered.last_sequence == entries
+    finally:
+        await running.stop(None)
+    assert_store_matches(url, fresh_replay(url), entries)
+
+
+async def _candles(address: str, symbol: str) -> dict[int, list[Any]]:
+    """GetCandles at every interval, as a client sees it."""
+    channel = grpc.aio.insecure_channel(address)
+    try:
+        stub = marketdata_pb2_grpc.MarketDataServiceStub(channel)
+        return {interval: list((await stub.GetCandles(marketdata_pb2.GetCandlesRequest(
+                    symbol=symbol, interval=interval))).candles)
+                for interval in INTERVAL_NS}
+    finally:
+        await channel.close()
+
+
+async def test_candles_from_the_store_equal_the_hub_and_outlive_a_restart(database: Any) -> None:
+    """The store's candles are the hub's, and after a restart from a snapshot (the hub
+    then knows only what came after it) GetCandles still has them all."""
+    url = f"sqlite:///{database}"
+    running = await _traded(url, snapshot_every=50)
+    try:
+        stored = await _candles(running.address, "ACME")
+        assert running.hub is not None
+        now = running.gateway.now()
+        in_memory = {interval: [messages.candle(c) for c in running.hub.market("ACME").history
+                                .candles[interval].query(0, 0, 1_000, now)]
+                     for interval in INTERVAL_NS}
+        assert stored == in_memory
+        assert sum(c.trade_count for c in stored[CANDLE_INTERVAL_1D]) > 10
+    finally:
+        await running.stop(None)  # with a last snapshot: the next start replays nothing
+    running = await start(durable_settings(url))
+    try:
+        assert running.recovered is not None and running.recovered.replayed == 0
+        restarted = await _candles(running.address, "ACME")
+        assert restarted == stored
+    finally:
+        await running.stop(None)
