@@ -95,7 +95,9 @@ async def test_a_full_disk_means_unavailable_then_recovery(tmp_path: Path):
             def submit(coid: str) -> asyncio.Future[order_pb2.OrderResponse]:
                 ledger.sent.add((account_id, coid))
                 return asyncio.ensure_future(
-                    client.submit("ACME", BUY, 1, 9_000, type=LIMIT, client_order_id=coid))
+                    # well inside the band (+-10% around the last price, near 10,000), and
+                    # far below the asks: it rests
+                    client.submit("ACME", BUY, 1, 9_500, type=LIMIT, client_order_id=coid))
 
             waiting = [submit("pending")]
             refused = None

@@ -141,6 +141,19 @@ class GroupCommit:
     def pending(self) -> int:
         return len(self._pending)
 
+    async def room(self) -> None:
+        """Wait while a full batch is pending behind a commit still being written: then
+        the loop fills the next batch while the full one commits, and no more than two
+        batches are ever held."""
+        while len(self._pending) >= self.batch_size and self._closing is None:
+            in_flight = self._in_flight
+            if in_flight is None:
+                await asyncio.sleep(0)  # the committer takes the full batch at once
+                if self._in_flight is None:
+                    return  # it could not (it stopped): admission says why
+            else:
+                await asyncio.shield(in_flight)
+
     async def close(self, timeout: float = 10.0) -> int:
         """Refuse new commands, commit what is pending and stop; give up on a failing
         database after `timeout` s. Return how many applied commands were not made

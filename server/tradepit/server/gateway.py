@@ -153,7 +153,7 @@ class Gateway:
         journal while a full batch is already pending: memory stays bounded."""
         journal = self.journal
         if journal is not None and journal.pending >= journal.batch_size:
-            await self.settled()
+            await journal.room()
 
     def after_pending(self, release: Callable[[], None]) -> None:
         """Run `release` after the effects of every command applied so far, in order."""
