@@ -8,14 +8,15 @@ attribute lookup, call and allocation shows in the throughput. The layout follow
   through `__init__`, and an `Order` snapshot of it is one `tuple.__new__`.
 - A price level is an `OrderedDict` (order id -> record, in time priority) that also
   carries its open total, so removing any order is O(1), never a queue scan.
-- Each side keeps its levels in a plain dict (price -> level) and their prices in a
-  binary heap (`heapq`; bids negated) with lazy deletion: opening a level is one push
-  in C, dropping one is a dict delete. Entries of dropped levels stay in the heap until
-  they surface at its top (popped while looking for the next best price), and the heap
-  is rebuilt from the dict once they outnumber the live levels. Walks in price order
-  (queries, the FOK check) sort the dict's keys.
+- Each side keeps its levels in a plain dict (price -> level), for the lookup every
+  command makes, and an ordered index of its live levels in a `sortedcontainers`
+  `SortedList` of keys: the price for asks, minus the price for bids, so on both sides
+  the best level is `keys[0]`. Opening a level adds its key and emptying it removes it
+  (`pop(0)` when it was the best, the usual case, which skips the search), each
+  O(log n). Walks in price order (depth, the FOK check, snapshots) iterate the keys.
 - The best bid and ask prices are cached, with sentinels for an empty side (`_NO_BID`,
-  `_NO_ASK`), so "does this order cross?" is one integer comparison.
+  `_NO_ASK`), so "does this order cross?" is one integer comparison; the index is read
+  only when the best level empties.
 - Events are built as plain tuples (`tuple.__new__`). `submit`, `cancel` and `amend`
   first try a fast path for valid arguments of type `int`; anything else falls back to
   the exact conversions, checks and errors of the binding.
@@ -27,8 +28,10 @@ import operator
 import struct
 from collections import OrderedDict
 from hashlib import blake2b
-from heapq import heapify, heappop, heappush, nlargest, nsmallest
+from itertools import islice
 from typing import Any, NamedTuple, NoReturn
+
+from sortedcontainers import SortedList
 
 from tradepit.book.codec import COMMAND_RECORD, EVENT_RECORD
 from tradepit.book.constants import (
@@ -82,8 +85,6 @@ _Record = list[Any]
 # The cached best price of an empty side: no valid price crosses it.
 _NO_BID = 0
 _NO_ASK = MAX_PRICE + 1
-# A side's price heap is rebuilt once it holds more than twice its live levels plus this.
-_HEAP_SLACK = 64
 
 _REASONS: dict[int, Any] = {
     CANCELLED: CancelReason,
@@ -283,8 +284,8 @@ class Book:
         self._lot_size = lot_size
         self._bids: dict[int, _Level] = {}  # price -> level
         self._asks: dict[int, _Level] = {}
-        self._bid_heap: list[int] = []  # -price of every bid level, and stale entries
-        self._ask_heap: list[int] = []  # price of every ask level, and stale entries
+        self._bid_keys = SortedList()  # -price of each bid level: the best bid first
+        self._ask_keys = SortedList()  # price of each ask level: the best ask first
         self._orders: dict[int, _Record] = {}
         self._day_orders: dict[int, _Record] = {}
         self._best_bid = _NO_BID  # kept equal to the highest bid level
@@ -540,8 +541,9 @@ class Book:
         if levels <= 0:
             return ([], [])
         bids, asks = self._bids, self._asks
-        return ([(p, bids[p].total, len(bids[p])) for p in nlargest(levels, bids)],
-                [(p, asks[p].total, len(asks[p])) for p in nsmallest(levels, asks)])
+        return ([(-key, bids[-key].total, len(bids[-key]))
+                 for key in islice(self._bid_keys, levels)],
+                [(p, asks[p].total, len(asks[p])) for p in islice(self._ask_keys, levels)])
 
     def get_order(self, order_id: int) -> Order | None:
         order = self._orders.get(_i64("order_id", order_id))
@@ -560,9 +562,9 @@ class Book:
         if (self._best_bid, self._best_ask) != (max(self._bids, default=_NO_BID),
                                                 min(self._asks, default=_NO_ASK)):
             _violation("cached best prices do not match the levels")
-        if not (set(self._bids) <= {-p for p in self._bid_heap}
-                and set(self._asks) <= set(self._ask_heap)):
-            _violation("a price level is missing from its side's heap")
+        if (list(self._bid_keys) != sorted(-price for price in self._bids)
+                or list(self._ask_keys) != sorted(self._asks)):
+            _violation("a side's index does not hold exactly the keys of its levels")
         best_bid, best_ask = self.best_bid(), self.best_ask()
         if best_bid and best_ask and best_bid[0] >= best_ask[0]:
             _violation(f"book is crossed: bid {best_bid[0]} >= ask {best_ask[0]}")
@@ -650,10 +652,10 @@ class Book:
         limit = _crossing_limit(taker[_SIDE], taker[_TYPE], taker[_PRICE])
         if taker[_SIDE] == BUY:
             levels = self._asks
-            prices = sorted(price for price in levels if price <= limit)
+            prices = self._ask_keys.irange(maximum=limit)
         else:
             levels = self._bids
-            prices = sorted((price for price in levels if price >= limit), reverse=True)
+            prices = (-key for key in self._bid_keys.irange(maximum=-limit))
         for price in prices:
             for maker in levels[price].values():
                 if maker[_OWNER] == owner:
@@ -759,24 +761,17 @@ class Book:
         return stopped
 
     def _open_level(self, levels: dict[int, _Level], price: int) -> _Level:
-        """Open a price level: push its price on the side's heap, update the cached best."""
+        """Open a price level: add its key to the side's index, update the cached best."""
         level = levels[price] = _Level()
         level.total = 0
         if levels is self._bids:
-            heap, key = self._bid_heap, -price
+            self._bid_keys.add(-price)
             if price > self._best_bid:
                 self._best_bid = price
         else:
-            heap, key = self._ask_heap, price
+            self._ask_keys.add(price)
             if price < self._best_ask:
                 self._best_ask = price
-        if len(heap) > 2 * len(levels) + _HEAP_SLACK:
-            # Mostly entries of levels dropped away from the top: start again from the live
-            # levels (this one included), in O(levels); amortised O(1) per opened level.
-            heap[:] = [-p for p in levels] if levels is self._bids else list(levels)
-            heapify(heap)
-        else:
-            heappush(heap, key)
         return level
 
     def _rest(self, order: _Record) -> None:
@@ -806,20 +801,28 @@ class Book:
             del self._day_orders[order_id]
 
     def _drop_level(self, levels: dict[int, _Level], price: int) -> None:
-        """Remove an empty level. If it was the best, pop the heap's stale entries until its
-        top is a live level: that is the new best."""
+        """Remove an empty level and its key; if it was the best, the next key is the best."""
         del levels[price]
         if levels is self._bids:
+            keys = self._bid_keys
             if price == self._best_bid:
-                heap = self._bid_heap
-                while heap and -heap[0] not in levels:
-                    heappop(heap)
-                self._best_bid = -heap[0] if heap else _NO_BID
-        elif price == self._best_ask:
-            heap = self._ask_heap
-            while heap and heap[0] not in levels:
-                heappop(heap)
-            self._best_ask = heap[0] if heap else _NO_ASK
+                keys.pop(0)
+                try:
+                    self._best_bid = -keys[0]
+                except IndexError:  # cheaper than asking for the length every time
+                    self._best_bid = _NO_BID
+            else:
+                keys.remove(-price)
+        else:
+            keys = self._ask_keys
+            if price == self._best_ask:
+                keys.pop(0)
+                try:
+                    self._best_ask = keys[0]
+                except IndexError:
+                    self._best_ask = _NO_ASK
+            else:
+                keys.remove(price)
 
     def _close(self, order: _Record, reason: int, timestamp: int, events: list[Event]) -> None:
         quantity = order[_REMAINING]
@@ -831,8 +834,8 @@ class Book:
     def _records(self) -> tuple[list[_Record], list[_Record]]:
         """Every resting order's record in priority order (best price first, then time)."""
         bids, asks = self._bids, self._asks
-        return ([o for p in sorted(bids, reverse=True) for o in bids[p].values()],
-                [o for p in sorted(asks) for o in asks[p].values()])
+        return ([o for key in self._bid_keys for o in bids[-key].values()],
+                [o for p in self._ask_keys for o in asks[p].values()])
 
     def _state_words(self, version: int | None) -> list[Any]:
         """`struct.pack` arguments for the state hash's input, or a snapshot's with a version
