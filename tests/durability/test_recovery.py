@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 from tradepit.book import load_backend
+from tradepit.exchange.codes import BalanceChange
+from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument, SubmitOrder
 from tradepit.exchange.digest import state_digest
+from tradepit.exchange.exchange import Exchange
 from tradepit.journal.recovery import JournalCorrupted
 from tradepit.journal.store import Journal
 from tradepit.server.app import start
@@ -104,3 +107,22 @@ async def test_durability_off_touches_no_database(tmp_path: Path):
     finally:
         await running.stop(None)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_state_digest_depends_on_values_not_on_object_identity():
+    """A recovered state and a fresh replay hold equal strings that are not the same
+    objects (decoded from JSON, unpickled, literals); the digest must not tell them apart,
+    and must tell any changed value."""
+    exchange = Exchange()
+    for command in (CreateInstrument("ACME", 1, 1, 10_000, 1_000, 1),
+                    CreateAccount("a", "key", 2),
+                    AdjustBalance(1, 10**9, BalanceChange.DEPOSIT, 3),
+                    SubmitOrder(1, "c1", "ACME", 1, 1, 1, 9_990, 5, False, 0, 4)):
+        exchange.execute(command)
+    before = state_digest(exchange)
+    order = next(iter(exchange.orders.values()))
+    order.symbol = "".join(list(order.symbol))  # equal, but another object
+    order.client_order_id = "".join(list(order.client_order_id))
+    assert state_digest(exchange) == before
+    order.filled_quantity += 1
+    assert state_digest(exchange) != before
