@@ -122,7 +122,9 @@ class StoreReader:
 
 def standings_query(include_system: bool, offset: int, limit: int) -> Select[tuple[int, ...]]:
     """Every account's equity (positions marked at their instrument's last trade price)
-    ranked in SQL: the leaderboard in one statement, not one query per account."""
+    ranked in SQL: the leaderboard in one statement, not one query per account. SQLite
+    would turn a sum beyond 64 bits into a float; an account's value would have to pass
+    9.2e18 units for that, some 920,000 fills at the default largest order notional."""
     a, p, i = accounts.c, positions.c, instruments.c
     held = func.coalesce(func.sum(p.quantity * i.reference_price), 0)
     equity = (a.cash + a.reserved_cash + held).label("equity")
