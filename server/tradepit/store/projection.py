@@ -36,6 +36,7 @@ from tradepit.exchange.model import (
     Instrument,
     MarketEvent,
     OrderState,
+    Position,
 )
 from tradepit.marketdata.candles import INTERVAL_NS, Candle, Tally
 
@@ -149,8 +150,7 @@ class Projection:
             account = accounts.get(account_id)
             held = None if account is None else account.positions.get(symbol)
             if held is not None:
-                found.append((account_id, symbol, held.quantity, held.reserved,
-                              held.cost_basis, held.realised_pnl, sequence))
+                found.append(position_row(account_id, symbol, held, sequence))
         return found
 
     def _candle_rows(self) -> list[Row]:
@@ -165,6 +165,10 @@ def balance_change_row(sequence: int, c: AdjustBalance) -> Row:
 def account_row(a: Account, sequence: int) -> Row:
     return (a.account_id, a.name, a.system, a.cash, a.reserved_cash, a.fees_paid, a.deposits,
             a.deposited_value, a.traded_quantity, a.traded_notional, sequence)
+
+
+def position_row(account_id: int, symbol: str, p: Position, sequence: int) -> Row:
+    return (account_id, symbol, p.quantity, p.reserved, p.cost_basis, p.realised_pnl, sequence)
 
 
 def instrument_row(i: Instrument, sequence: int) -> Row:
@@ -204,8 +208,7 @@ def rebuild(exchange: Exchange, sequence: int, balance_changes: list[Row]) -> Ro
         projection._count(symbol, list(trades), timestamp, sequence)
     return {
         "accounts": [account_row(a, sequence) for a in accounts],
-        "positions": [(a.account_id, symbol, p.quantity, p.reserved, p.cost_basis,
-                       p.realised_pnl, sequence)
+        "positions": [position_row(a.account_id, symbol, p, sequence)
                       for a in accounts for symbol, p in a.positions.items()],
         "instruments": [instrument_row(i, sequence) for i in listings],
         "orders": [order_row(o, sequence) for o in exchange.orders.values()],
