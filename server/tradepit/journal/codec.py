@@ -63,7 +63,7 @@ _to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def encode_payload(command: Command) -> bytes:
-    fields: dict[str, Any] = dict(zip(command._fields, command, strict=True))
+    fields = command._asdict()
     for name in NESTED:
         nested = fields.get(name)
         if nested is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -157,7 +158,7 @@ class Journal:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
             connection.exec_driver_sql(self._insert(table, len(chunk)),
-                                       tuple(v for row in chunk for v in row))
+                                       tuple(chain.from_iterable(chunk)))
 
     def _insert(self, table: str, count: int) -> str:
         """INSERT of `count` rows into `table`; for a table kept current, one that
@@ -211,25 +212,27 @@ class Journal:
     def balance_change_entries(self, through: int) -> Iterator[Entry]:
         """The AdjustBalance entries up to sequence `through`, in order: the store's
         balance changes, when it is rebuilt."""
-        for entry in self.read():
+        for entry in self.read(kind="AdjustBalance"):
             if entry.sequence > through:
                 return
-            if entry.kind == "AdjustBalance":
-                yield entry
+            yield entry
 
     def last_sequence(self) -> int:
         with self.engine.connect() as connection:
             return int(connection.scalar(select(func.max(journal.c.sequence))) or 0)
 
-    def read(self, after: int = 0) -> Iterator[Entry]:
-        """Every entry with a sequence above `after`, in order, as stored (not checked)."""
+    def read(self, after: int = 0, kind: str | None = None) -> Iterator[Entry]:
+        """Every entry with a sequence above `after` (of one `kind`, if given), in order,
+        as stored (not checked)."""
         columns = (journal.c.sequence, journal.c.arrived_ns, journal.c.kind,
                    journal.c.payload, journal.c.checksum)
         while True:
+            query = select(*columns).where(journal.c.sequence > after)
+            if kind is not None:
+                query = query.where(journal.c.kind == kind)
             with self.engine.connect() as connection:
                 rows = connection.execute(
-                    select(*columns).where(journal.c.sequence > after)
-                    .order_by(journal.c.sequence).limit(READ_CHUNK)).all()
+                    query.order_by(journal.c.sequence).limit(READ_CHUNK)).all()
             for row in rows:
                 yield Entry(int(row[0]), int(row[1]), str(row[2]), bytes(row[3]), int(row[4]))
             if len(rows) < READ_CHUNK:
