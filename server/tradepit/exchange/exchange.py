@@ -49,11 +49,23 @@ from tradepit.exchange.model import (
     OrderState,
     StatusChange,
     TradePrint,
+    price_band,
 )
-from tradepit.exchange.money import BPS, buy_reservation, fee
+from tradepit.exchange.money import BPS, buy_reservation, decimal_text, fee
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
 LIMIT, MARKET = int(OrderType.LIMIT), int(OrderType.MARKET)
+GTC, IOC, FOK = int(TimeInForce.GTC), int(TimeInForce.IOC), int(TimeInForce.FOK)
+CANCEL_NEWEST = int(StpMode.CANCEL_NEWEST)
+TRADING = TradingStatus.TRADING
+_ACCEPTED, _TRADE, _CANCELLED = int(EventKind.ACCEPTED), int(EventKind.TRADE), \
+    int(EventKind.CANCELLED)
+_AMENDED, _REJECTED = int(EventKind.AMENDED), int(EventKind.REJECTED)
+# What a plain limit order may carry (0: the proto default, which means LIMIT).
+_PLAIN_TYPES = frozenset({0, LIMIT})
+_SIDES = frozenset(int(s) for s in Side)
+_TIFS = frozenset(int(t) for t in TimeInForce)
+_STPS = frozenset(int(m) for m in StpMode)
 SYMBOL_PATTERN = re.compile(r"[A-Z0-9.\-]{1,16}")
 MAX_NAME = 64
 MAX_CLIENT_ORDER_ID = 64
@@ -185,6 +197,41 @@ class Exchange:
     # ---------------------------------------------------------------- orders
 
     def _submit(self, c: SubmitOrder) -> OrderResult:
+        """A new order. Most are plain limit orders that pass every check: one expression
+        (`_plain_limit`) finds those; anything else, and every refusal, takes
+        `_submit_checked`, whose checks are the authority and word the refusals."""
+        (account_id, client_order_id, symbol, side, order_type, tif, price, quantity,
+         post_only, stp, _) = c
+        account = self.accounts.get(account_id)
+        instrument = self.instruments.get(symbol)
+        if account is None or instrument is None or client_order_id in account.client_order_ids:
+            return self._submit_checked(c)
+        tif = tif or GTC
+        stp = stp or CANCEL_NEWEST
+        limits = self.limits
+        reservation = 0
+        if side == BUY:
+            reservation = buy_reservation(price, quantity, self.fee_rates.max_bps)
+            free = account.cash - reservation
+        else:
+            position = account.positions.get(symbol)
+            free = (-quantity if position is None
+                    else position.quantity - position.reserved - quantity)
+        low, high = price_band(instrument.reference_price, instrument.band_bps,
+                               instrument.tick_size)
+        if not (order_type in _PLAIN_TYPES and side in _SIDES and tif in _TIFS
+                and stp in _STPS and len(client_order_id) <= MAX_CLIENT_ORDER_ID
+                and 0 < quantity <= limits.max_order_quantity
+                and not quantity % instrument.lot_size
+                and low <= price <= high and not price % instrument.tick_size
+                and price * quantity <= limits.max_order_notional
+                and instrument.status == TRADING and free >= 0):
+            return self._submit_checked(c)
+        request = (symbol, side, order_type, c.tif, price, quantity, post_only, c.stp)
+        return self._accept(account, instrument, c, LIMIT, tif, stp, price, reservation,
+                            request)
+
+    def _submit_checked(self, c: SubmitOrder) -> OrderResult:
         account = self.account(c.account_id)
         request = (c.symbol, c.side, c.order_type, c.tif, c.price, c.quantity, c.post_only, c.stp)
         if len(c.client_order_id) > MAX_CLIENT_ORDER_ID:
@@ -236,20 +283,28 @@ class Exchange:
                 f"you have {position.available} (no short selling)",
             )
 
-        # Accepted for the book: from here on the command applies completely.
+        return self._accept(account, instrument, c, order_type, tif, stp, book_price,
+                            reservation, request)
+
+    def _accept(self, account: Account, instrument: Instrument, c: SubmitOrder,
+                order_type: int, tif: int, stp: int, book_price: int, reservation: int,
+                request: tuple[object, ...]) -> OrderResult:
+        """Take an order that passed every check: from here on it applies completely."""
+        order_id = self._next_order_id
+        self._next_order_id = order_id + 1
+        symbol, now = c.symbol, c.timestamp
         order = OrderState(
-            order_id=self._next_order_id, account_id=account.account_id,
-            client_order_id=c.client_order_id, symbol=c.symbol, side=c.side,
+            order_id=order_id, account_id=account.account_id,
+            client_order_id=c.client_order_id, symbol=symbol, side=c.side,
             order_type=order_type, tif=tif, price=c.price, book_price=book_price,
-            quantity=c.quantity, post_only=c.post_only, stp=stp, created_ns=c.timestamp,
-            request=request, fee_rates=self.fee_rates, leaves=c.quantity,
-            updated_ns=c.timestamp,
+            quantity=c.quantity, post_only=c.post_only, stp=stp, created_ns=now,
+            request=request, fee_rates=self.fee_rates, leaves=c.quantity, updated_ns=now,
         )
-        self._next_order_id += 1
-        self.orders[order.order_id] = order
-        account.order_ids.append(order.order_id)
+        self.orders[order_id] = order
+        account.order_ids.append(order_id)
         if c.client_order_id:
-            account.client_order_ids[c.client_order_id] = order.order_id
+            account.client_order_ids[c.client_order_id] = order_id
+        position = account.position(symbol)  # an accepted order lists its symbol
         if c.side == BUY:
             account.cash -= reservation
             account.reserved_cash += reservation
@@ -257,15 +312,15 @@ class Exchange:
         else:
             position.reserved += c.quantity
 
-        book = self.books[c.symbol]
-        order.book_id = book.next_order_id
-        self._by_book_id[c.symbol][order.book_id] = order
+        book = self.books[symbol]
+        order.book_id = book_id = book.next_order_id
+        self._by_book_id[symbol][book_id] = order
         # A market order goes to the book as a limit at its band edge, so the escrow
         # taken at that price always covers it.
-        book_tif = tif if order_type == LIMIT or tif == TimeInForce.FOK else TimeInForce.IOC
+        book_tif = tif if order_type == LIMIT or tif == FOK else IOC
         events = book.submit(account.account_id, c.side, book_price, c.quantity, LIMIT, book_tif,
-                             c.post_only, stp, c.timestamp)
-        return self._result(order, self._apply_events(instrument, events, c.timestamp))
+                             c.post_only, stp, now)
+        return self._result(order, self._apply_events(instrument, events, now))
 
     def _cancel(self, c: CancelOrder) -> OrderResult:
         order = self._open_order(c.account_id, c.ref)
@@ -327,12 +382,13 @@ class Exchange:
         self._trades = []
         orders = self._by_book_id[instrument.symbol]
         for e in events:
+            kind = e.kind
             order = orders[e.order_id]
-            if e.kind == EventKind.TRADE:
+            if kind == _TRADE:
                 self._settle(instrument, order, orders[e.maker_id], e, now)
-            elif e.kind == EventKind.ACCEPTED:
+            elif kind == _ACCEPTED:
                 order.acknowledgement = self._report(order, ExecType.NEW, now)
-            elif e.kind == EventKind.CANCELLED:
+            elif kind == _CANCELLED:
                 expired = e.reason == CancelReason.SESSION_END
                 self._set_leaves(order, e.remaining)
                 if not e.remaining:
@@ -341,13 +397,13 @@ class Exchange:
                 order.updated_ns = now
                 self._report(order, ExecType.EXPIRED if expired else ExecType.CANCELED, now,
                              last_quantity=e.quantity)
-            elif e.kind == EventKind.AMENDED:
+            elif kind == _AMENDED:
                 order.price = order.book_price = e.price
                 order.quantity = e.quantity
                 self._set_leaves(order, e.remaining)
                 order.updated_ns = now
                 self._report(order, ExecType.REPLACED, now)
-            elif e.kind == EventKind.REJECTED:
+            elif kind == _REJECTED:
                 message = "post-only order would have taken liquidity"
                 if order.acknowledgement is None:  # a new order, not an amendment
                     order.status = OrderStatus.REJECTED
@@ -431,11 +487,13 @@ class Exchange:
                 liquidity: Liquidity | None = None, trade_id: int = 0,
                 reject: RejectCode | None = None, message: str = "") -> ExecutionReport:
         account = self.accounts[order.account_id]
-        account.report_sequence += 1
+        account.report_sequence = sequence = account.report_sequence + 1
+        filled = order.filled_quantity
         report = ExecutionReport(
-            account.account_id, account.report_sequence, order.order_id, order.client_order_id,
+            account.account_id, sequence, order.order_id, order.client_order_id,
             order.symbol, exec_type, order.status, order.side, order.price, order.quantity,
-            last_quantity, last_price, order.filled_quantity, order.leaves, order.average_price,
+            last_quantity, last_price, filled, order.leaves,
+            decimal_text(order.filled_notional, filled) if filled else "",
             fee, liquidity, trade_id, reject, message, now,
         )
         self.outbox.append(report)

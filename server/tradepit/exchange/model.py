@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from tradepit.exchange.codes import ExecType, Liquidity, OrderStatus, RejectCode, TradingStatus
@@ -20,10 +21,17 @@ class Instrument:
 
     def band(self) -> tuple[int, int]:
         """The lowest and highest price an order may carry now, on the tick grid."""
-        half_width = self.reference_price * self.band_bps // BPS
-        low = -(-(self.reference_price - half_width) // self.tick_size) * self.tick_size
-        high = (self.reference_price + half_width) // self.tick_size * self.tick_size
-        return max(low, self.tick_size), high
+        return price_band(self.reference_price, self.band_bps, self.tick_size)
+
+
+@lru_cache(maxsize=4096)
+def price_band(reference_price: int, band_bps: int, tick_size: int) -> tuple[int, int]:
+    """The band around `reference_price`, on the tick grid: cached, since every order
+    is checked against it and the reference price moves only with trades."""
+    half_width = reference_price * band_bps // BPS
+    low = -(-(reference_price - half_width) // tick_size) * tick_size
+    high = (reference_price + half_width) // tick_size * tick_size
+    return max(low, tick_size), high
 
 
 @dataclass(slots=True)
