@@ -54,8 +54,9 @@ run: install ## start the exchange on 127.0.0.1:50051 (SQLite, market makers on)
 test: postgres install test-rust test-python ## everything CI runs: cargo tests, pytest on both backends, bench smoke
 	TRADEPIT_BENCH_SMOKE=1 $(PY) -m pytest bench -q --benchmark-disable -p no:cacheprovider
 
-test-rust: ## unit tests of the pure Rust engine crate
+test-rust: ## unit tests of the pure Rust engine crate and of the binding's wire encoder
 	cargo test -p tradepit-engine --release -q
+	cargo test -p tradepit-python -q
 
 test-python: ## the pytest suite; every book test runs on the Rust and the Python backend
 	$(PY) -m pytest -q

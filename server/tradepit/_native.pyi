@@ -1,4 +1,5 @@
-"""Type stubs for `tradepit._native`, the Rust order book (core_rs/python).
+"""Type stubs for `tradepit._native`, the Rust order book (core_rs/python), and the
+order stream's response encoder.
 
 Semantics, event fields and error messages are specified in core_rs/README.md. Errors are
 raised as the classes in `tradepit.book.errors` (`InvalidOrder`, `UnknownOrder`,
@@ -6,9 +7,22 @@ raised as the classes in `tradepit.book.errors` (`InvalidOrder`, `UnknownOrder`,
 i64 raise `OverflowError`.
 """
 
-from typing import Self, final
+from collections.abc import Iterable
+from typing import Any, Protocol, Self, final
 
-__all__ = ["Book", "Event", "Order"]
+__all__ = ["Book", "Event", "Order", "encode_stream_response"]
+
+class _Serializable(Protocol):
+    def SerializeToString(self) -> bytes: ...
+
+def encode_stream_response(reports: Iterable[tuple[Any, ...] | bytes | _Serializable]) -> bytes:
+    """The encoded `tradepit.v1.OrderStreamResponse` carrying `reports` in order.
+
+    Each is a `tradepit.exchange.model.ExecutionReport` (any 21-tuple in its layout),
+    the bytes of an encoded `tradepit.v1.ExecutionReport`, or a message whose
+    `SerializeToString()` gives them. A field of the wrong type raises `TypeError`, an
+    integer outside int64 (int32 for the enums) `OverflowError`; a note names the field.
+    """
 
 @final
 class Event:

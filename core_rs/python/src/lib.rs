@@ -1,4 +1,5 @@
-//! `tradepit._native`: the Rust order book exposed to Python.
+//! `tradepit._native`: the Rust order book exposed to Python, and the order stream's
+//! response encoder (`wire`).
 //!
 //! This crate only converts. Every rule lives in `tradepit-engine`; errors are raised as the
 //! shared Python classes from `tradepit.book.errors`, so callers cannot tell the backends
@@ -8,12 +9,15 @@ use pyo3::prelude::*;
 
 mod book;
 mod errors;
+mod protowire;
 mod records;
+mod wire;
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<book::PyBook>()?;
     module.add_class::<records::PyEvent>()?;
     module.add_class::<records::PyOrder>()?;
+    module.add_function(wrap_pyfunction!(wire::encode_stream_response, module)?)?;
     Ok(())
 }

@@ -37,6 +37,7 @@ from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server.account_service import AccountService
 from tradepit.server.admin_service import AdminService
 from tradepit.server.clock import EngineClock, WallClock
+from tradepit.server.context import Handler
 from tradepit.server.gateway import Gateway
 from tradepit.server.health import ExchangeHealth
 from tradepit.server.history import MemoryHistory, StoreHistory
@@ -44,6 +45,7 @@ from tradepit.server.interceptors import AuthInterceptor, RejectInterceptor
 from tradepit.server.marketdata_service import MarketDataService, add_to_server
 from tradepit.server.order_service import OrderService
 from tradepit.server.ratelimit import RateLimiter
+from tradepit.server.wire import passthrough_serializer
 from tradepit.simulation.runner import SimulationRunner, start_simulation
 from tradepit.store.reader import StoreReader
 from tradepit.store.sync import attach
@@ -112,6 +114,33 @@ def server_options(settings: Settings) -> list[tuple[str, int]]:
         ("grpc.http2.min_ping_interval_without_data_ms", settings.min_ping_interval_ms),
         ("grpc.http2.max_ping_strikes", 2),
     ]
+
+
+class _Handlers:
+    """Stands in for the server in a generated `add_*_to_server` to keep its handlers."""
+
+    def __init__(self) -> None:
+        self.by_method: dict[str, Handler] = {}
+
+    def add_generic_rpc_handlers(self, handlers: object) -> None:
+        pass
+
+    def add_registered_method_handlers(self, service: str,
+                                       handlers: dict[str, Handler]) -> None:
+        self.by_method = handlers
+
+
+def add_order_service(service: OrderService, server: grpc.aio.Server) -> None:
+    """Register like the generated `add_OrderServiceServicer_to_server`, except that
+    OrderStream may yield responses already encoded (tradepit.server.wire)."""
+    generated = _Handlers()
+    order_pb2_grpc.add_OrderServiceServicer_to_server(service, generated)  # type: ignore[arg-type]
+    handlers = generated.by_method
+    handlers["OrderStream"] = grpc.stream_stream_rpc_method_handler(
+        service.OrderStream, order_pb2.OrderStreamRequest.FromString, passthrough_serializer)
+    name = order_pb2.DESCRIPTOR.services_by_name["OrderService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)
 
 
 def build_exchange(settings: Settings, book_factory: BookFactory | None = None) -> Gateway:
@@ -202,8 +231,7 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
     history = MemoryHistory(gateway.exchange) if store is None else StoreHistory(store)
     account_pb2_grpc.add_AccountServiceServicer_to_server(
         AccountService(gateway, settings.starting_cash, sampler, history), server)
-    order_pb2_grpc.add_OrderServiceServicer_to_server(
-        OrderService(gateway, limiter, settings.stream_queue_size), server)
+    add_order_service(OrderService(gateway, limiter, settings.stream_queue_size), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminService(gateway), server)
     hub = MarketDataHub(gateway.exchange, gateway.now, defer=gateway.after_pending)
     gateway.on_market_events(hub.on_market_events)
