@@ -58,6 +58,8 @@ LIMIT, MARKET = int(OrderType.LIMIT), int(OrderType.MARKET)
 GTC, IOC, FOK = int(TimeInForce.GTC), int(TimeInForce.IOC), int(TimeInForce.FOK)
 CANCEL_NEWEST = int(StpMode.CANCEL_NEWEST)
 TRADING = TradingStatus.TRADING
+TAKER, MAKER = Liquidity.TAKER, Liquidity.MAKER
+PARTIALLY_FILLED, FILLED = OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
 _ACCEPTED, _TRADE, _CANCELLED = int(EventKind.ACCEPTED), int(EventKind.TRADE), \
     int(EventKind.CANCELLED)
 _AMENDED, _REJECTED = int(EventKind.AMENDED), int(EventKind.REJECTED)
@@ -424,50 +426,54 @@ class Exchange:
     def _settle(self, instrument: Instrument, taker: OrderState, maker: OrderState, e: Any,
                 now: int) -> None:
         quantity, price = e.quantity, e.price
-        notional = price * quantity
         trade_id = self._next_trade_id
         self._next_trade_id += 1
         instrument.reference_price = price
         self._trades.append(TradePrint(instrument.symbol, trade_id, price, quantity, taker.side,
                                        now, e.seq))
-        for order, liquidity, leaves in ((taker, Liquidity.TAKER, e.remaining),
-                                         (maker, Liquidity.MAKER, e.maker_remaining)):
-            bps = order.fee_rates.taker_bps if liquidity == Liquidity.TAKER \
-                else order.fee_rates.maker_bps
-            charged = fee(notional, bps)
-            account = self.accounts[order.account_id]
-            position = account.position(order.symbol)
-            if order.side == BUY:
-                cost = notional + charged
-                order.reserved_cash -= cost
-                account.reserved_cash -= cost
-                position.quantity += quantity
-                position.cost_basis += cost
-            else:
-                cost_sold = position.cost_basis * quantity // position.quantity
-                position.cost_basis -= cost_sold
-                position.quantity -= quantity
-                account.cash += notional - charged
-                position.realised_pnl += notional - charged - cost_sold
-            account.fees_paid += charged
-            account.traded_quantity += quantity
-            account.traded_notional += notional
-            self.fees_collected += charged
-            order.filled_quantity += quantity
-            order.filled_notional += notional
-            order.fees += charged
-            order.updated_ns = now
-            self._set_leaves(order, leaves)
-            if leaves:
-                order.status = OrderStatus.PARTIALLY_FILLED
-            else:
-                order.status = OrderStatus.FILLED
-                del self._by_book_id[order.symbol][order.book_id]
-            account.fills.append(Fill(trade_id, order.order_id, order.client_order_id,
-                                      order.symbol, order.side, price, quantity, charged,
-                                      liquidity, now))
-            self._report(order, ExecType.TRADE, now, last_quantity=quantity, last_price=price,
-                         fee=charged, liquidity=liquidity, trade_id=trade_id)
+        self._fill(taker, TAKER, taker.fee_rates.taker_bps, e.remaining, trade_id, price,
+                   quantity, now)
+        self._fill(maker, MAKER, maker.fee_rates.maker_bps, e.maker_remaining, trade_id, price,
+                   quantity, now)
+
+    def _fill(self, order: OrderState, liquidity: Liquidity, bps: int, leaves: int,
+              trade_id: int, price: int, quantity: int, now: int) -> None:
+        """One side of a trade: move the money and shares, and report the fill."""
+        notional = price * quantity
+        charged = fee(notional, bps)
+        account = self.accounts[order.account_id]
+        position = account.position(order.symbol)
+        if order.side == BUY:
+            cost = notional + charged
+            order.reserved_cash -= cost
+            account.reserved_cash -= cost
+            position.quantity += quantity
+            position.cost_basis += cost
+        else:
+            cost_sold = position.cost_basis * quantity // position.quantity
+            position.cost_basis -= cost_sold
+            position.quantity -= quantity
+            account.cash += notional - charged
+            position.realised_pnl += notional - charged - cost_sold
+        account.fees_paid += charged
+        account.traded_quantity += quantity
+        account.traded_notional += notional
+        self.fees_collected += charged
+        order.filled_quantity += quantity
+        order.filled_notional += notional
+        order.fees += charged
+        order.updated_ns = now
+        self._set_leaves(order, leaves)
+        if leaves:
+            order.status = PARTIALLY_FILLED
+        else:
+            order.status = FILLED
+            del self._by_book_id[order.symbol][order.book_id]
+        account.fills.append(Fill(trade_id, order.order_id, order.client_order_id,
+                                  order.symbol, order.side, price, quantity, charged,
+                                  liquidity, now))
+        self._report(order, ExecType.TRADE, now, last_quantity=quantity, last_price=price,
+                     fee=charged, liquidity=liquidity, trade_id=trade_id)
 
     def _set_leaves(self, order: OrderState, leaves: int) -> None:
         """Change an order's open quantity and hold exactly what the rest of it needs."""

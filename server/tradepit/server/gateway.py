@@ -185,11 +185,11 @@ class Gateway:
 
     def _record(self, command: Command) -> None:
         reports, events = self._take_effects()
-        release = partial(self._release, reports, events) if reports or events else None
         if self.journal is not None:
+            release = partial(self._release, reports, events) if reports or events else None
             self.journal.append(command, release, reports, events)
-        elif release is not None:
-            release()
+        elif reports or events:
+            self._release(reports, events)
 
     def _release(self, reports: list[ExecutionReport], events: list[MarketEvent]) -> None:
         self._publish(reports)
@@ -212,5 +212,7 @@ class Gateway:
     def _publish(self, reports: list[ExecutionReport]) -> None:
         streams = self._streams
         for report in reports:
-            for queue in streams.get(report.account_id, ()):
-                queue.put(report)
+            queues = streams.get(report.account_id)
+            if queues:
+                for queue in queues:
+                    queue.put(report)

@@ -14,7 +14,7 @@ from tradepit.exchange.codes import ExecType, RejectCode
 from tradepit.exchange.commands import AmendOrder, CancelAll, CancelOrder, SubmitOrder
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import OrderResult
-from tradepit.server import convert
+from tradepit.server import convert, wire
 from tradepit.server.context import Context
 from tradepit.server.gateway import Gateway, ReportQueue
 from tradepit.server.interceptors import CURRENT_ACCOUNT
@@ -107,11 +107,13 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
             lambda now: CancelAll(account_id, request.symbol, now),
             lambda ids: order_pb2.CancelAllResponse(order_ids=ids))
 
-    async def OrderStream(self, request_iterator: AsyncIterator[order_pb2.OrderStreamRequest],
-                          context: Context
-                          ) -> AsyncIterator[order_pb2.OrderStreamResponse]:
+    async def OrderStream(  # type: ignore[override]  # yields encoded responses, see wire
+            self, request_iterator: AsyncIterator[order_pb2.OrderStreamRequest],
+            context: Context) -> AsyncIterator[bytes]:
         """Reports flow until the client closes its side; then what is pending is sent
-        and the call ends with OK."""
+        and the call ends with OK. Each response leaves already encoded (`wire`):
+        `app.add_order_service` registers this method with a serializer that lets bytes
+        through."""
         account_id = CURRENT_ACCOUNT.get()
         queue = self._gateway.subscribe(account_id, self._queue_size)
         reader = asyncio.ensure_future(self._serve_requests(account_id, request_iterator, queue))
@@ -124,10 +126,7 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                     reader.result()  # re-raise if serving the requests failed
                 reports = queue.drain()
                 if reports:
-                    yield order_pb2.OrderStreamResponse(reports=[
-                        r if isinstance(r, common_pb2.ExecutionReport) else convert.report(r)
-                        for r in reports
-                    ])
+                    yield wire.stream_response(reports)  # an encoded OrderStreamResponse
                 if queue.overflowed:
                     await context.abort(
                         grpc.StatusCode.RESOURCE_EXHAUSTED,
