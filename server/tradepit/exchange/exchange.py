@@ -295,13 +295,14 @@ class Exchange:
         order_id = self._next_order_id
         self._next_order_id = order_id + 1
         symbol, now = c.symbol, c.timestamp
+        # Positional: keywords cost three times as much here, once per order. The order
+        # of OrderState's fields, up to `leaves`.
         order = OrderState(
-            order_id=order_id, account_id=account.account_id,
-            client_order_id=c.client_order_id, symbol=symbol, side=c.side,
-            order_type=order_type, tif=tif, price=c.price, book_price=book_price,
-            quantity=c.quantity, post_only=c.post_only, stp=stp, created_ns=now,
-            request=request, fee_rates=self.fee_rates, leaves=c.quantity, updated_ns=now,
+            order_id, account.account_id, c.client_order_id, symbol, c.side, order_type, tif,
+            c.price, book_price, c.quantity, c.post_only, stp, now, request, self.fee_rates,
+            c.quantity,
         )
+        order.updated_ns = now
         self.orders[order_id] = order
         account.order_ids.append(order_id)
         if c.client_order_id:
