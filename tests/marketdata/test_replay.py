@@ -16,9 +16,10 @@ import hashlib
 import random
 from typing import Any
 
+import pytest
 from tradepit.exchange.commands import EndSession, SubmitOrder
 from tradepit.exchange.errors import Reject
-from tradepit.marketdata import messages
+from tradepit.marketdata import feeds, messages
 from tradepit.marketdata.checksum import depth_checksum
 from tradepit.marketdata.feeds import FeedKey
 from tradepit.marketdata.hub import MarketDataHub
@@ -175,7 +176,11 @@ def _session(backend: Any, seed: int, steps: int) -> str:
     return record.digest.hexdigest()
 
 
-async def test_every_market_data_byte_is_as_recorded(backend: Any) -> None:
+@pytest.mark.parametrize("refills", [feeds.REFILLS, 3])
+async def test_every_market_data_byte_is_as_recorded(backend: Any, refills: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Async only because candle subscribers start the hub's ticker on the running loop;
-    the session never awaits, so the ticker never runs and `tick` is called by hand."""
+    the session never awaits, so the ticker never runs and `tick` is called by hand. With
+    few refills, the feeds' messages are built anew all along (see Feed._fresh)."""
+    monkeypatch.setattr(feeds, "REFILLS", refills)
     assert _session(backend, seed=4, steps=3_000) == GOLDEN

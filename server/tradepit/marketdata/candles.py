@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,6 +25,10 @@ INTERVAL_NS: dict[int, int] = {
 }
 INTERVAL_NAMES: dict[int, str] = {1: "1s", 2: "1m", 3: "5m", 4: "15m", 5: "1h", 6: "1d"}
 DEFAULT_HISTORY = 10_000
+
+
+def _nothing() -> None:
+    pass
 
 
 class Tally(NamedTuple):
@@ -82,11 +86,13 @@ class CandleSeries:
     interval end; trade times never go backwards (the gateway's clock is monotonic).
     """
 
-    def __init__(self, interval: int, history: int = DEFAULT_HISTORY) -> None:
+    def __init__(self, interval: int, history: int = DEFAULT_HISTORY,
+                 on_new_current: Callable[[], None] = _nothing) -> None:
         self.interval = interval
         self.length = INTERVAL_NS[interval]
         self._closed: deque[Candle] = deque(maxlen=history)
         self.current: Candle | None = None
+        self._on_new_current = on_new_current  # runs when `current` opens or closes
 
     def add(self, price: int, quantity: int, timestamp_ns: int) -> Candle | None:
         """Count one trade; return the candle it closed by starting a new interval, if any."""
@@ -103,6 +109,7 @@ class CandleSeries:
             current = None
         if current is None:
             self.current = Candle(self.interval, start, *t)
+            self._on_new_current()
         else:
             current.add(t)
         return closed
@@ -118,6 +125,7 @@ class CandleSeries:
         candle.closed = True
         self._closed.append(candle)
         self.current = None
+        self._on_new_current()
         return candle
 
     def query(self, start_ns: int, end_ns: int, limit: int, now_ns: int) -> list[Candle]:

@@ -34,6 +34,14 @@ def pack_levels(levels: Sequence[Level]) -> bytes:
     return struct.pack(f"<{len(words)}q", *words)
 
 
+LEVEL_BYTES = _PAIR.size  # one level's part of `pack_levels`
+
+
+def pack_level(level: Level) -> bytes:
+    """`pack_levels` of one level."""
+    return _PAIR.pack(level[0], level[1])
+
+
 def pack_level_into(packed: bytearray, position: int, level: Level) -> None:
     """Rewrite the level at `position` of a side's `pack_levels` bytes (same price)."""
     _PAIR.pack_into(packed, position * _PAIR.size, level[0], level[1])

@@ -1,7 +1,8 @@
 """Feeds: one per (symbol, channel[, depth or interval]) that somebody follows.
 
-After every book change a feed computes its new state once and returns one update (or
-nothing, when its view did not change); the hub encodes it once for all subscribers.
+After every book change a feed computes its new state once and returns one update,
+encoded as one element of MarketDataBatch.updates (or nothing, when its view did not
+change); the hub hands the same bytes to all subscribers.
 `sequence` is the book's sequence after the change, `previous_sequence` the sequence of
 this feed's previous update, so every subscriber can check it missed nothing.
 Snapshots are built per subscriber, from the feed's current state.
@@ -9,6 +10,8 @@ Snapshots are built per subscriber, from the feed's current state.
 
 from __future__ import annotations
 
+import zlib
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
@@ -18,16 +21,23 @@ from tradepit_client.v1 import common_pb2, marketdata_pb2
 from tradepit.exchange.model import BookChange, StatusChange
 from tradepit.marketdata import messages
 from tradepit.marketdata.candles import Candle
-from tradepit.marketdata.checksum import pack_level_into, pack_levels, packed_checksum
+from tradepit.marketdata.checksum import (
+    LEVEL_BYTES,
+    pack_level,
+    pack_level_into,
+    pack_levels,
+    packed_checksum,
+)
 from tradepit.marketdata.history import SymbolHistory
 from tradepit.marketdata.subscriptions import Fanout
-from tradepit.marketdata.view import BUY, SELL, BookView, Level, OrderEvent, RestingOrder
+from tradepit.marketdata.view import BookView, Level, OrderEvent, RestingOrder
 
 Update = marketdata_pb2.MarketDataUpdate
 L1, L2, L3 = marketdata_pb2.CHANNEL_L1, marketdata_pb2.CHANNEL_L2, marketdata_pb2.CHANNEL_L3
 TRADES, CANDLES = marketdata_pb2.CHANNEL_TRADES, marketdata_pb2.CHANNEL_CANDLES
 STATUS = marketdata_pb2.CHANNEL_STATUS
 Quote = tuple[int, int, int, int]  # bid price, bid quantity, ask price, ask quantity
+REFILLS = 1_000  # updates a feed's message serves before it is built anew (Feed._fresh)
 
 
 class FeedKey(NamedTuple):
@@ -47,46 +57,24 @@ class Market:
 
 
 class Change:
-    """One BookChange as the feeds of its symbol see it, with what they share computed
-    once: the top levels of a side (only if some L2 feed needs them, and only for a side
-    the change touched) and the best price touched on each side, which tells L1 and L2
-    feeds whether the change can concern them at all."""
+    """One BookChange as the feeds of its symbol see it, with what they share: the prices
+    of the levels it touched on each side (as BookView.replay tells) and the best of
+    them, which tells L1 and L2 feeds whether the change can concern them at all."""
 
-    __slots__ = ("_asks", "_bids", "_depth", "_view", "closed_candles", "event", "orders",
-                 "sequence", "touched_ask", "touched_asks", "touched_bid", "touched_bids",
-                 "view")
+    __slots__ = ("closed_candles", "event", "orders", "sequence", "touched_ask",
+                 "touched_asks", "touched_bid", "touched_bids", "view")
 
-    def __init__(self, event: BookChange, view: BookView, depth: int,
-                 closed_candles: dict[int, list[Candle]], orders: list[OrderEvent]) -> None:
+    def __init__(self, event: BookChange, view: BookView,
+                 closed_candles: dict[int, list[Candle]], orders: list[OrderEvent],
+                 touched_bids: list[int], touched_asks: list[int]) -> None:
         self.event = event
         self.sequence = view.sequence  # the book's sequence after the change
         self.closed_candles = closed_candles  # per interval, the candles the trades closed
-        self.orders = orders           # what an L3 reader sees of the change
+        self.orders = orders           # what an L3 reader sees of the change (if one follows)
         self.view = view
-        self._depth = depth            # as deep as the deepest L2 feed looks
-        self._bids: list[Level] | None = None
-        self._asks: list[Level] | None = None
-        # Every change to a price level is an L3 event: these are the prices that moved,
-        # and the best of them on each side.
-        bids: list[int] = []
-        asks: list[int] = []
-        for e in orders:
-            (bids if e.side == BUY else asks).append(e.price)
-        self.touched_bids, self.touched_asks = bids, asks
-        self.touched_bid: int | None = max(bids) if bids else None
-        self.touched_ask: int | None = min(asks) if asks else None
-
-    def bids(self, depth: int) -> list[Level]:
-        levels = self._bids
-        if levels is None:
-            levels = self._bids = self.view.bid_levels(self._depth)
-        return levels if depth >= len(levels) else levels[:depth]
-
-    def asks(self, depth: int) -> list[Level]:
-        levels = self._asks
-        if levels is None:
-            levels = self._asks = self.view.ask_levels(self._depth)
-        return levels if depth >= len(levels) else levels[:depth]
+        self.touched_bids, self.touched_asks = touched_bids, touched_asks
+        self.touched_bid: int | None = max(touched_bids) if touched_bids else None
+        self.touched_ask: int | None = min(touched_asks) if touched_asks else None
 
 
 class Feed:
@@ -98,11 +86,26 @@ class Feed:
         self.market = market
         self.fanouts: list[Fanout[Feed]] = []  # its readers, grouped by what they follow
         self.last_sequence = market.view.sequence
+        self._batch = marketdata_pb2.MarketDataBatch()
+        self._update = Update()
+        self._refills = 0
+        self._fresh()
 
-    def on_book_change(self, change: Change) -> Update | None:
+    def _fresh(self) -> None:
+        """Build the message the feed's updates refill. Setting a few fields of a message
+        costs less than building one; it sits alone in a batch, so encoding the batch
+        gives the update's frame (messages.frame) in one call. Elements taken out of a
+        repeated field keep their memory until the message goes, so it is built anew
+        every REFILLS updates. Subclasses set what every update carries, and keep the
+        fields they refill at hand."""
+        self._batch = marketdata_pb2.MarketDataBatch()
+        self._update = self._batch.updates.add(symbol=self.key.symbol, channel=self.channel)
+        self._refills = REFILLS
+
+    def on_book_change(self, change: Change) -> bytes | None:
         return None
 
-    def on_status(self, change: StatusChange) -> Update | None:
+    def on_status(self, change: StatusChange) -> bytes | None:
         return None
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
@@ -112,12 +115,24 @@ class Feed:
         """The snapshot as updates of about `max_bytes` at most: one, but for L3."""
         return [self.snapshot(now_ns, conflated)]
 
+    def _next(self, sequence: int, timestamp_ns: int) -> Update:
+        """The feed's update, advancing its chain of sequences; the caller refills its
+        payload (every field of it an update may set) and encodes `_batch`."""
+        self._refills -= 1
+        if not self._refills:
+            self._fresh()
+        update = self._update
+        update.previous_sequence, self.last_sequence = self.last_sequence, sequence
+        update.sequence = sequence
+        update.timestamp_ns = timestamp_ns
+        return update
+
     def _message(self, sequence: int, timestamp_ns: int, *, snapshot: bool = False,
                  conflated: bool = False) -> Update:
-        """An update (advancing the feed's chain of sequences) or a snapshot (which does not:
-        it is one subscriber's starting point), without its payload: the caller fills in
-        its one payload field in place, which costs less than building it apart and
-        having the constructor copy it."""
+        """A new update: a snapshot (which does not advance the chain of sequences: it is
+        one subscriber's starting point), or an update of the chain. The caller fills in its
+        one payload field in place, which costs less than building it apart and having the
+        constructor copy it."""
         previous = 0
         if not snapshot:
             previous, self.last_sequence = self.last_sequence, sequence
@@ -142,7 +157,7 @@ class QuoteFeed(Feed):
         ask_price, ask_quantity = view.best_ask() or (0, 0)
         return bid_price, bid_quantity, ask_price, ask_quantity
 
-    def on_book_change(self, change: Change) -> Update | None:
+    def on_book_change(self, change: Change) -> bytes | None:
         bid, ask = change.touched_bid, change.touched_ask
         if (bid is None or (self.quote[0] and bid < self.quote[0])) and (
                 ask is None or (self.quote[2] and ask > self.quote[2])):
@@ -151,7 +166,8 @@ class QuoteFeed(Feed):
         if quote == self.quote:
             return None
         self.quote = quote
-        return _with_quote(self._message(change.sequence, change.event.timestamp_ns), quote)
+        _with_quote(self._next(change.sequence, change.event.timestamp_ns), quote)
+        return self._batch.SerializeToString()
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
         return _with_quote(self._message(self.market.view.sequence, now_ns, snapshot=True,
@@ -168,11 +184,9 @@ def _with_quote(update: Update, quote: Quote) -> Update:
 class DepthFeed(Feed):
     """L2: the top `depth` levels per side; updates carry only the levels that changed.
 
-    A side is looked at only when the change touched a price on it within reach of the
-    top. If the touched levels were all in the top and are all still there (the usual
-    case: orders added to or taken from existing levels), only they are read again, and
-    the checksum's bytes are patched in place; when a level came or went, the side's
-    top levels are read again and compared.
+    A side is looked at only when the change touched a price on it within reach of its
+    top (see `_Top`). The checksum is patched, not computed again: each side keeps its
+    part of the checksummed bytes.
     """
 
     channel = L2
@@ -181,119 +195,206 @@ class DepthFeed(Feed):
     def __init__(self, key: FeedKey, market: Market) -> None:
         super().__init__(key, market)
         self.depth = key.parameter
-        self.bids: list[Level] = []
-        self.asks: list[Level] = []
-        self._bid_index: dict[int, int] = {}  # price -> position in self.bids
-        self._ask_index: dict[int, int] = {}
-        self._packed_bids = bytearray()       # pack_levels(self.bids), patched in place
-        self._packed_asks = bytearray()
-        self._set_bids(market.view.bid_levels(self.depth))
-        self._set_asks(market.view.ask_levels(self.depth))
+        view = market.view
+        self._bids = _Top(view.bid_levels(self.depth), self.depth, True, view.bid_level,
+                          view.bid_levels_below)
+        self._asks = _Top(view.ask_levels(self.depth), self.depth, False, view.ask_level,
+                          view.ask_levels_above)
 
-    def _set_bids(self, bids: list[Level]) -> None:
-        self.bids, self._packed_bids = bids, bytearray(pack_levels(bids))
-        self._bid_index = {level[0]: i for i, level in enumerate(bids)}
+    @property
+    def bids(self) -> list[Level]:
+        return self._bids.levels
 
-    def _set_asks(self, asks: list[Level]) -> None:
-        self.asks, self._packed_asks = asks, bytearray(pack_levels(asks))
-        self._ask_index = {level[0]: i for i, level in enumerate(asks)}
+    @property
+    def asks(self) -> list[Level]:
+        return self._asks.levels
 
-    def on_book_change(self, change: Change) -> Update | None:
-        bid, ask, depth = change.touched_bid, change.touched_ask, self.depth
-        changed_bids: list[Level] = []
-        changed_asks: list[Level] = []
-        if bid is not None and (len(self.bids) < depth or bid >= self.bids[-1][0]):
-            moved = _moved(self.bids, self._bid_index, depth, change.touched_bids,
-                           change.view.bid_level, BUY)
-            if moved is None:
-                bids = change.bids(depth)
-                changed_bids = level_changes(self.bids, bids)
-                if changed_bids:
-                    self._set_bids(bids)
-            elif moved:
-                self.bids, changed_bids = _patch(self.bids, self._packed_bids, moved)
-        if ask is not None and (len(self.asks) < depth or ask <= self.asks[-1][0]):
-            moved = _moved(self.asks, self._ask_index, depth, change.touched_asks,
-                           change.view.ask_level, SELL)
-            if moved is None:
-                asks = change.asks(depth)
-                changed_asks = level_changes(self.asks, asks)
-                if changed_asks:
-                    self._set_asks(asks)
-            elif moved:
-                self.asks, changed_asks = _patch(self.asks, self._packed_asks, moved)
+    def _fresh(self) -> None:
+        super()._fresh()
+        payload = self._payload = self._update.depth
+        payload.depth = self.key.parameter
+        self._bids_out, self._asks_out = payload.bids, payload.asks
+        self._filled = False  # whether the last update left levels in _bids_out or _asks_out
+
+    def on_book_change(self, change: Change) -> bytes | None:
+        bids, asks = self._bids, self._asks
+        changed_bids = changed_asks = None
+        bid = change.touched_bid
+        if bid is not None and (len(bids.levels) < bids.depth or bid >= bids.levels[-1][0]):
+            changed_bids = bids.update(change.touched_bids)
+        ask = change.touched_ask
+        if ask is not None and (len(asks.levels) < asks.depth or ask <= asks.levels[-1][0]):
+            changed_asks = asks.update(change.touched_asks)
         if not changed_bids and not changed_asks:
             return None
-        return self._depth(self._message(change.sequence, change.event.timestamp_ns),
-                           changed_bids, changed_asks)
+        self._next(change.sequence, change.event.timestamp_ns)
+        if self._filled:
+            del self._bids_out[:]
+            del self._asks_out[:]
+        self._filled = True
+        for into, changed in ((self._bids_out, changed_bids), (self._asks_out, changed_asks)):
+            if changed:
+                add = into.add
+                for price, quantity, count in changed:
+                    level = add()
+                    level.price = price
+                    level.quantity = quantity
+                    level.order_count = count
+        self._payload.checksum = zlib.crc32(asks.packed, zlib.crc32(bids.packed))
+        return self._batch.SerializeToString()
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
-        return self._depth(self._message(self.market.view.sequence, now_ns, snapshot=True,
-                                         conflated=conflated), self.bids, self.asks)
-
-    def _depth(self, update: Update, bids: Sequence[Level], asks: Sequence[Level]) -> Update:
+        update = self._message(self.market.view.sequence, now_ns, snapshot=True,
+                               conflated=conflated)
         depth = update.depth
         add = depth.bids.add
-        for price, quantity, count in bids:
+        for price, quantity, count in self.bids:
             add(price=price, quantity=quantity, order_count=count)
         add = depth.asks.add
-        for price, quantity, count in asks:
+        for price, quantity, count in self.asks:
             add(price=price, quantity=quantity, order_count=count)
-        depth.checksum = packed_checksum(self._packed_bids, self._packed_asks)
+        depth.checksum = packed_checksum(self._bids.packed, self._asks.packed)
         depth.depth = self.depth
         return update
 
 
-def _moved(levels: list[Level], index: dict[int, int], depth: int, touched: list[int],
-           level_at: Callable[[int], Level | None], side: int) -> dict[int, Level] | None:
-    """Position -> new level, for the touched levels of one side's top that moved in
-    place; None when a level within reach came or went (read the side again)."""
-    moved: dict[int, Level] = {}
-    full = len(levels) >= depth
-    worst = levels[-1][0] if levels else 0
-    for price in touched:
-        i = index.get(price)
-        if i is None:
-            if full and (price < worst if side == BUY else price > worst):
-                continue  # below the top: no concern of this feed
-            return None
-        level = level_at(price)
+class _Top:
+    """One side's top levels as an L2 feed shows them, kept equal to the view's.
+
+    A change to the side is known by the prices it touched. Levels that stayed in the
+    top and only changed quantity (the usual case: orders added to or taken from
+    existing levels) are patched in place, in the level list and in the checksum bytes.
+    When a level came or went within reach, the new top is built from the old one and
+    the touched levels, topped up from the view past the old last level if levels left
+    it, and the side's bytes are packed again.
+    """
+
+    __slots__ = ("below", "depth", "index", "is_bid", "level_at", "levels", "packed")
+
+    def __init__(self, levels: list[Level], depth: int, is_bid: bool,
+                 level_at: Callable[[int], Level | None],
+                 below: Callable[[int, int], list[Level]]) -> None:
+        self.depth = depth
+        self.is_bid = is_bid
+        self.level_at = level_at  # the view's level at a price of this side, if any
+        self.below = below        # the view's next levels worse than a price
+        self._reset(levels)
+
+    def _reset(self, levels: list[Level]) -> None:
+        self.levels = levels  # its own list: patched in place
+        self.index = {level[0]: i for i, level in enumerate(levels)}  # price -> position
+        self.packed = bytearray(pack_levels(levels))
+
+    def update(self, touched: list[int]) -> list[Level]:
+        """Follow the view after a change that touched these prices; return what an L2
+        update says of it: the levels of the new top that are new or moved, best first,
+        then those of the old top that left it (quantity and count 0), in their order."""
+        if len(touched) != 1:
+            return self._update(touched)
+        price = touched[0]  # the usual case: one order added, executed or cancelled
+        levels = self.levels
+        i = self.index.get(price)
+        level = self.level_at(price)
+        if i is not None:
+            if level is None:
+                return self._remove(i)
+            if level == levels[i]:
+                return []
+            levels[i] = level
+            pack_level_into(self.packed, i, level)
+            return [level]
         if level is None:
-            return None
-        if level != levels[i]:
-            moved[i] = level
-    return moved
+            return []  # it came and went within the change
+        return self._insert(level)
 
+    def _remove(self, i: int) -> list[Level]:
+        """The level at position `i` left; the next one below the top moves up, if any."""
+        levels, packed = self.levels, self.packed
+        price, worst = levels[i][0], levels[-1][0]
+        full = len(levels) >= self.depth
+        del levels[i]
+        del packed[i * LEVEL_BYTES:(i + 1) * LEVEL_BYTES]
+        changed = self.below(worst, 1) if full else []
+        if changed:
+            levels += changed
+            packed += pack_level(changed[0])
+        self.index = {level[0]: j for j, level in enumerate(levels)}
+        changed.append((price, 0, 0))
+        return changed
 
-def _patch(levels: list[Level], packed: bytearray,
-           moved: dict[int, Level]) -> tuple[list[Level], list[Level]]:
-    """The side with `moved` applied (a copy: the old list may be shared) and the moved
-    levels best first; `packed` is patched in place."""
-    levels = levels.copy()
-    for i, level in moved.items():
-        levels[i] = level
-        pack_level_into(packed, i, level)
-    return levels, [moved[i] for i in sorted(moved)]
-
-
-def level_changes(old: list[Level], new: list[Level]) -> list[Level]:
-    """The levels of `new` that differ from `old`, then those of `old` that are gone
-    (quantity and count 0), so that applying them to `old` gives `new`."""
-    if old == new:
-        return []
-    if len(old) == len(new):  # the usual case: the same prices, some quantities moved
-        changed = []
-        for was, now in zip(old, new, strict=True):
-            if was != now:
-                if was[0] != now[0]:
-                    break
-                changed.append(now)
+    def _insert(self, level: Level) -> list[Level]:
+        """A level came (at a price not in the top); the last one leaves a full top."""
+        levels, packed, depth = self.levels, self.packed, self.depth
+        price = level[0]
+        if self.is_bid:
+            j = bisect_left(levels, -price, key=_negated_price)
         else:
-            return changed
-    before = {price: (quantity, count) for price, quantity, count in old}
-    changed = [level for level in new if before.pop(level[0], None) != (level[1], level[2])]
-    changed.extend((price, 0, 0) for price in before)
-    return changed
+            j = bisect_left(levels, price, key=_price)
+        if j >= depth:
+            return []  # below a full top
+        levels.insert(j, level)
+        packed[j * LEVEL_BYTES:j * LEVEL_BYTES] = pack_level(level)
+        changed = [level]
+        if len(levels) > depth:
+            changed.append((levels.pop()[0], 0, 0))
+            del packed[depth * LEVEL_BYTES:]
+        self.index = {level[0]: j for j, level in enumerate(levels)}
+        return changed
+
+    def _update(self, touched: list[int]) -> list[Level]:
+        levels, index, level_at = self.levels, self.index, self.level_at
+        moved: dict[int, Level] = {}
+        gone: set[int] | None = None
+        new: list[Level] | None = None
+        full = len(levels) >= self.depth
+        worst = levels[-1][0] if levels else 0
+        for price in touched:
+            i = index.get(price)
+            level = level_at(price)
+            if i is not None:
+                if level is None:
+                    if gone is None:
+                        gone = set()
+                    gone.add(i)
+                elif level != levels[i]:
+                    moved[i] = level
+            elif level is not None and not (
+                    full and (price < worst if self.is_bid else price > worst)):
+                if new is None:
+                    new = []
+                if level not in new:
+                    new.append(level)
+        if gone is None and new is None:
+            for i, level in moved.items():
+                levels[i] = level
+                pack_level_into(self.packed, i, level)
+            if len(moved) < 2:
+                return list(moved.values())
+            return [moved[i] for i in sorted(moved)]
+        top = [moved.get(i, level) for i, level in enumerate(levels)
+               if gone is None or i not in gone]
+        if new is not None:
+            top += new
+            top.sort(reverse=self.is_bid)  # by price: prices differ
+        depth = self.depth
+        if len(top) > depth:
+            del top[depth:]
+        elif full and len(top) < depth:
+            top += self.below(worst, depth - len(top))
+        changed = [level for level in top
+                   if (i := index.get(level[0])) is None or levels[i] != level]
+        prices = {level[0] for level in top}
+        changed += [(price, 0, 0) for price, _, _ in levels if price not in prices]
+        self._reset(top)
+        return changed
+
+
+def _price(level: Level) -> int:
+    return level[0]
+
+
+def _negated_price(level: Level) -> int:
+    return -level[0]
 
 
 class OrdersFeed(Feed):
@@ -301,12 +402,21 @@ class OrdersFeed(Feed):
 
     channel = L3
 
-    def on_book_change(self, change: Change) -> Update | None:
+    def _fresh(self) -> None:
+        super()._fresh()
+        self._events = self._update.orders.events
+
+    def on_book_change(self, change: Change) -> bytes | None:
         if not change.orders:
             return None
-        update = self._message(change.sequence, change.event.timestamp_ns)
-        update.orders.events.extend(messages.order_event(e) for e in change.orders)
-        return update
+        self._next(change.sequence, change.event.timestamp_ns)
+        events = self._events
+        del events[:]
+        add = events.add
+        for e in change.orders:
+            add(kind=e.kind, order_id=e.order_id, side=e.side, price=e.price,
+                quantity=e.quantity, remaining=e.remaining, sequence=e.sequence)
+        return self._batch.SerializeToString()
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
         bids, asks = self.market.view.orders()
@@ -344,13 +454,24 @@ class OrdersFeed(Feed):
 class TradesFeed(Feed):
     channel = TRADES
 
-    def on_book_change(self, change: Change) -> Update | None:
-        trades = change.event.trades
+    def _fresh(self) -> None:
+        super()._fresh()
+        self._trades = self._update.trades.trades
+
+    def on_book_change(self, change: Change) -> bytes | None:
+        event = change.event
+        trades = event.trades
         if not trades:
             return None
-        update = self._message(change.sequence, change.event.timestamp_ns)
-        messages.add_trades(update.trades.trades, trades)
-        return update
+        self._next(change.sequence, event.timestamp_ns)
+        into = self._trades
+        del into[:]
+        add = into.add
+        for t in trades:
+            add(trade_id=t.trade_id, price=t.price, quantity=t.quantity,
+                aggressor_side=t.aggressor_side, timestamp_ns=t.timestamp_ns,
+                sequence=t.sequence)
+        return self._batch.SerializeToString()
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
         update = self._message(self.market.view.sequence, now_ns, snapshot=True,
@@ -369,32 +490,40 @@ class CandlesFeed(Feed):
         super().__init__(key, market)
         self.series = market.history.candles[key.parameter]
 
-    def on_book_change(self, change: Change) -> Update | None:
+    def _fresh(self) -> None:
+        super()._fresh()
+        self._update.candles.SetInParent()  # present even when there is no open candle
+        self._candles = self._update.candles.candles
+
+    def on_book_change(self, change: Change) -> bytes | None:
         if not change.event.trades:
             return None
         current = self.series.current
         candles = list(change.closed_candles.get(self.key.parameter, ()))
         if current is not None:
             candles.append(current)
-        return self._candles(change.sequence, change.event.timestamp_ns, candles)
+        return self._encode(change.sequence, change.event.timestamp_ns, candles)
 
-    def on_close(self, candle: Candle, now_ns: int) -> Update:
+    def on_close(self, candle: Candle, now_ns: int) -> bytes:
         """A candle whose interval ended with no later trade; the book did not change, so
         the update carries the book's current sequence."""
-        return self._candles(self.market.view.sequence, now_ns, [candle])
+        return self._encode(self.market.view.sequence, now_ns, [candle])
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
         current = self.series.current
-        return self._candles(self.market.view.sequence, now_ns,
-                             [] if current is None else [current], snapshot=True,
-                             conflated=conflated)
-
-    def _candles(self, sequence: int, timestamp_ns: int, candles: Sequence[Candle], *,
-                 snapshot: bool = False, conflated: bool = False) -> Update:
-        update = self._message(sequence, timestamp_ns, snapshot=snapshot, conflated=conflated)
+        update = self._message(self.market.view.sequence, now_ns, snapshot=True,
+                               conflated=conflated)
         update.candles.SetInParent()  # present even when there is no open candle
-        update.candles.candles.extend(messages.candle(c) for c in candles)
+        if current is not None:
+            update.candles.candles.append(messages.candle(current))
         return update
+
+    def _encode(self, sequence: int, timestamp_ns: int, candles: Sequence[Candle]) -> bytes:
+        self._next(sequence, timestamp_ns)
+        into = self._candles
+        del into[:]
+        into.extend(messages.candle(c) for c in candles)
+        return self._batch.SerializeToString()
 
 
 class StatusFeed(Feed):
@@ -402,19 +531,20 @@ class StatusFeed(Feed):
 
     channel = STATUS
 
-    def on_status(self, change: StatusChange) -> Update | None:
-        return self._status(self.market.view.sequence, change.timestamp_ns, int(change.status))
+    def on_status(self, change: StatusChange) -> bytes | None:
+        _with_status(self._next(self.market.view.sequence, change.timestamp_ns),
+                     int(change.status))
+        return self._batch.SerializeToString()
 
     def snapshot(self, now_ns: int, conflated: bool) -> Update:
-        return self._status(self.market.view.sequence, now_ns, self.market.status, snapshot=True,
-                            conflated=conflated)
+        return _with_status(self._message(self.market.view.sequence, now_ns, snapshot=True,
+                                          conflated=conflated), self.market.status)
 
-    def _status(self, sequence: int, timestamp_ns: int, status: int, *, snapshot: bool = False,
-                conflated: bool = False) -> Update:
-        update = self._message(sequence, timestamp_ns, snapshot=snapshot, conflated=conflated)
-        update.status.status = common_pb2.TradingStatus.ValueType(status)
-        update.status.SetInParent()  # present even for TRADING_STATUS_UNSPECIFIED
-        return update
+
+def _with_status(update: Update, status: int) -> Update:
+    update.status.status = common_pb2.TradingStatus.ValueType(status)
+    update.status.SetInParent()  # present even for TRADING_STATUS_UNSPECIFIED
+    return update
 
 
 FEEDS: dict[int, type[Feed]] = {

@@ -29,34 +29,34 @@ from tradepit.marketdata.feeds import (
     FEEDS,
     CandlesFeed,
     Change,
-    DepthFeed,
     Feed,
     FeedKey,
     Market,
-    Update,
+    OrdersFeed,
 )
 from tradepit.marketdata.history import RECENT_TRADES, SymbolHistory
 from tradepit.marketdata.messages import frame
 from tradepit.marketdata.subscriptions import Fanout, Subscriber
-from tradepit.marketdata.view import BookView
+from tradepit.marketdata.view import BookView, OrderEvent
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.25  # how often open candles are checked for the end of their interval
 _NONE_CLOSED: dict[int, list[Candle]] = {}  # shared, never written
+_NO_ORDERS: list[OrderEvent] = []  # shared, never written
 CHUNK_BYTES = 256 << 10  # a fanout starts a new chunk past this (a writer's batch is bigger)
 
 
 class _SymbolFeeds:
-    """The feeds of one symbol, and how deep the deepest L2 feed looks."""
+    """The feeds of one symbol, and whether one of them wants the order-by-order events
+    (building those costs more than anything else the view does)."""
 
     def __init__(self) -> None:
         self.feeds: dict[FeedKey, Feed] = {}
-        self.depth = 0
+        self.orders = False
 
-    def refresh_depth(self) -> None:
-        self.depth = max((f.depth for f in self.feeds.values() if isinstance(f, DepthFeed)),
-                         default=0)
+    def refresh(self) -> None:
+        self.orders = any(isinstance(f, OrdersFeed) for f in self.feeds.values())
 
 
 Defer = Callable[[Callable[[], None]], None]
@@ -129,17 +129,28 @@ class MarketDataHub:
             self._fail_everyone()
 
     def _on_book_change(self, event: BookChange) -> None:
-        market = self.market(event.symbol)
-        closed = market.history.record(event.trades) if event.trades else _NONE_CLOSED
-        orders = market.view.apply(event.events)
-        group = self._symbols.get(event.symbol)
+        """Runs for every command that changes a book: keep the common path short."""
+        symbol = event.symbol
+        market = self._markets.get(symbol) or self.market(symbol)
+        trades = event.trades
+        closed = market.history.record(trades) if trades else _NONE_CLOSED
+        group = self._symbols.get(symbol)
         if group is None:
+            market.view.replay(event.events)
             return
-        change = Change(event, market.view, group.depth, closed, orders)
+        view = market.view
+        if group.orders:
+            orders: list[OrderEvent] = []
+            bids, asks = view.replay(event.events, orders)
+        else:
+            orders = _NO_ORDERS
+            bids, asks = view.replay(event.events)
+        change = Change(event, view, closed, orders, bids, asks)
+        publish = self._publish
         for feed in group.feeds.values():
-            update = feed.on_book_change(change)
-            if update is not None:
-                self._publish(feed, update)
+            data = feed.on_book_change(change)
+            if data is not None:
+                publish(feed, data)
 
     def _on_status(self, event: StatusChange) -> None:
         self.market(event.symbol).status = int(event.status)
@@ -147,9 +158,9 @@ class MarketDataHub:
         if group is None:
             return
         for feed in group.feeds.values():
-            update = feed.on_status(event)
-            if update is not None:
-                self._publish(feed, update)
+            data = feed.on_status(event)
+            if data is not None:
+                self._publish(feed, data)
 
     def tick(self, now_ns: int) -> None:
         """Close the open candles whose interval ended by `now_ns`, for the feeds that
@@ -209,7 +220,7 @@ class MarketDataHub:
                 continue  # still followed, or dropped already after a failure
             del group.feeds[key]
             self._candle_feeds.pop(key, None)
-            group.refresh_depth()
+            group.refresh()
             if not group.feeds:
                 del self._symbols[key.symbol]
         if not self._candle_feeds:
@@ -224,9 +235,9 @@ class MarketDataHub:
 
     # ------------------------------------------------------------ fan-out
 
-    def _publish(self, feed: Feed, update: Update) -> None:
-        """Encode once; every fanout of the feed gathers the same bytes."""
-        data = frame(update)
+    def _publish(self, feed: Feed, data: bytes) -> None:
+        """An update, encoded once (as its frame): every fanout of the feed gathers the
+        same bytes."""
         conflatable = feed.conflatable
         for fanout in feed.fanouts:
             if fanout.add(feed, data, conflatable):
@@ -291,7 +302,7 @@ class MarketDataHub:
         feed = group.feeds.get(key)
         if feed is None:
             feed = group.feeds[key] = FEEDS[key.channel](key, self.market(key.symbol))
-            group.refresh_depth()
+            group.refresh()
             if isinstance(feed, CandlesFeed):
                 self._candle_feeds[key] = feed
         return feed

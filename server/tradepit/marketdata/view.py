@@ -104,6 +104,20 @@ class BookView:
         return [(price, (level := asks[price]).total, len(level.orders))
                 for price in islice(asks, max(levels, 0))]
 
+    def bid_levels_below(self, price: int, levels: int) -> list[Level]:
+        """Up to `levels` bid levels at prices below `price`, best first."""
+        bids = self._bids
+        start = bids.bisect_right(-price)
+        return [(-key, (level := bids[key]).total, len(level.orders))
+                for key in bids.islice(start, start + levels)]
+
+    def ask_levels_above(self, price: int, levels: int) -> list[Level]:
+        """Up to `levels` ask levels at prices above `price`, best first."""
+        asks = self._asks
+        start = asks.bisect_right(price)
+        return [(key, (level := asks[key]).total, len(level.orders))
+                for key in asks.islice(start, start + levels)]
+
     def bid_level(self, price: int) -> Level | None:
         """The bid level at `price`, if any order rests there."""
         level = self._bids.get(-price)
@@ -132,16 +146,46 @@ class BookView:
 
     def apply(self, events: Sequence[Any]) -> list[OrderEvent]:
         """Replay one command's events; return what an L3 reader sees of them."""
-        out: list[OrderEvent] = []
-        where = self._where
+        orders: list[OrderEvent] = []
+        self.replay(events, orders)
+        return orders
+
+    def replay(self, events: Sequence[Any], orders: list[OrderEvent] | None = None
+               ) -> tuple[list[int], list[int]]:
+        """Replay one command's events; return the prices of the bid levels and of the ask
+        levels they changed, one per L3 event (so a price may repeat). `orders` receives
+        the L3 events themselves, when some reader wants them: most changes have none.
+
+        This runs for every command of every symbol, followed or not, so the common
+        events (a resting order added, a maker executed) are handled inline.
+        """
+        bids, asks, where = self._bids, self._asks, self._where
+        touched_bids: list[int] = []
+        touched_asks: list[int] = []
         taker = taker_side = taker_price = taker_open = 0
         for e in events:
             kind = e.kind
             if kind == _TRADE:
-                side, price = where[e.maker_id]
-                self._reduce(e.maker_id, side, price, e.quantity, e.maker_remaining)
-                out.append(OrderEvent(EXECUTE, e.maker_id, side, price, e.quantity,
-                                      e.maker_remaining, e.seq))
+                maker = e.maker_id
+                side, price = where[maker]
+                quantity, left = e.quantity, e.maker_remaining
+                if side == BUY:
+                    levels, key = bids, -price
+                    touched_bids.append(price)
+                else:
+                    levels, key = asks, price
+                    touched_asks.append(price)
+                level = levels[key]
+                level.total -= quantity
+                if left:
+                    level.orders[maker] = left
+                else:
+                    del level.orders[maker]
+                    del where[maker]
+                    if not level.orders:
+                        del levels[key]
+                if orders is not None:
+                    orders.append(OrderEvent(EXECUTE, maker, side, price, quantity, left, e.seq))
                 taker_open = e.remaining
             elif kind == _ACCEPTED:
                 taker, taker_side, taker_price, taker_open = (e.order_id, e.side, e.price,
@@ -150,9 +194,11 @@ class BookView:
                 resting = where.get(e.order_id)
                 if resting is not None:
                     side, price = resting
+                    (touched_bids if side == BUY else touched_asks).append(price)
                     self._reduce(e.order_id, side, price, e.quantity, e.remaining)
-                    out.append(OrderEvent(REDUCE if e.remaining else DELETE, e.order_id, side,
-                                          price, e.quantity, e.remaining, e.seq))
+                    if orders is not None:
+                        orders.append(OrderEvent(REDUCE if e.remaining else DELETE, e.order_id,
+                                                 side, price, e.quantity, e.remaining, e.seq))
                 elif e.order_id == taker:
                     taker_open = e.remaining  # the taker's remainder: it never rested
             elif kind == _AMENDED:
@@ -161,22 +207,40 @@ class BookView:
                 if e.reason == _PRIORITY_KEPT:
                     if before != e.remaining:  # the same quantity again changes nothing
                         removed = before - e.remaining
+                        (touched_bids if side == BUY else touched_asks).append(price)
                         self._reduce(e.order_id, side, price, removed, e.remaining)
-                        out.append(OrderEvent(REDUCE, e.order_id, side, price, removed,
-                                              e.remaining, e.seq))
+                        if orders is not None:
+                            orders.append(OrderEvent(REDUCE, e.order_id, side, price, removed,
+                                                     e.remaining, e.seq))
                 else:  # it leaves its level, then matches as a taker at its new price
+                    (touched_bids if side == BUY else touched_asks).append(price)
                     self._reduce(e.order_id, side, price, before, 0)
-                    out.append(OrderEvent(DELETE, e.order_id, side, price, before, 0, e.seq))
+                    if orders is not None:
+                        orders.append(OrderEvent(DELETE, e.order_id, side, price, before, 0,
+                                                 e.seq))
                     taker, taker_side, taker_price, taker_open = (e.order_id, side, e.price,
                                                                   e.remaining)
             # REJECTED changes no resting order.
         if events:
             self.sequence = events[-1].seq
         if taker_open:
-            self._rest(taker, taker_side, taker_price, taker_open)
-            out.append(OrderEvent(ADD, taker, taker_side, taker_price, taker_open, taker_open,
-                                  self.sequence))
-        return out
+            if taker_side == BUY:
+                level = bids.get(-taker_price)
+                if level is None:
+                    level = bids[-taker_price] = _Level()
+                touched_bids.append(taker_price)
+            else:
+                level = asks.get(taker_price)
+                if level is None:
+                    level = asks[taker_price] = _Level()
+                touched_asks.append(taker_price)
+            level.orders[taker] = taker_open
+            level.total += taker_open
+            where[taker] = (taker_side, taker_price)
+            if orders is not None:
+                orders.append(OrderEvent(ADD, taker, taker_side, taker_price, taker_open,
+                                         taker_open, self.sequence))
+        return touched_bids, touched_asks
 
     def _levels(self, side: int) -> tuple[Any, int]:
         return (self._bids, -1) if side == BUY else (self._asks, 1)
