@@ -28,7 +28,10 @@ from tradepit_client.v1 import marketdata_pb2 as md
 
 from .desk import BUY, GTC, IOC, LIMIT, SECOND, SELL, SYMBOL, Desk
 
-GOLDEN = "f1547849957d93e25981f71ae2ccedbe3dfac9f6445c0cf4701905927731dfe9"
+GOLDEN = {  # with and without a reader of candles (candles are kept either way)
+    True: "f1547849957d93e25981f71ae2ccedbe3dfac9f6445c0cf4701905927731dfe9",
+    False: "d99b064690976153f5c3490c96247253e02f0a282f90106d034ab4d70f8b90d1",
+}
 
 MARKET, FOK, DAY = 2, 3, 4
 HALTED, TRADING = 2, 1
@@ -90,7 +93,7 @@ class _Recorder:
                                     for t in history.trades))
 
 
-def _session(backend: Any, seed: int, steps: int) -> str:
+def _session(backend: Any, seed: int, steps: int, candle_readers: bool = True) -> str:
     desk = Desk(backend.Book)
     hub = desk.hub
     assert hub is not None
@@ -98,7 +101,9 @@ def _session(backend: Any, seed: int, steps: int) -> str:
     traders = (desk.alice, desk.bob, carol)
     record = _Recorder(hub)
     rng = random.Random(seed)
-    readers = {"all": hub.subscribe(EVERYTHING, 100_000), "bench": hub.subscribe(BENCH, 100_000),
+    everything = [key for key in EVERYTHING
+                  if candle_readers or key.channel != md.CHANNEL_CANDLES]
+    readers = {"all": hub.subscribe(everything, 100_000), "bench": hub.subscribe(BENCH, 100_000),
                "slow": hub.subscribe(SLOW, 4)}
     late: Subscriber[Any] | None = None
     resting: list[tuple[int, int]] = []
@@ -176,11 +181,15 @@ def _session(backend: Any, seed: int, steps: int) -> str:
     return record.digest.hexdigest()
 
 
+@pytest.mark.parametrize("candle_readers", [True, False])
 @pytest.mark.parametrize("refills", [feeds.REFILLS, 3])
 async def test_every_market_data_byte_is_as_recorded(backend: Any, refills: int,
+                                                     candle_readers: bool,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Async only because candle subscribers start the hub's ticker on the running loop;
     the session never awaits, so the ticker never runs and `tick` is called by hand. With
-    few refills, the feeds' messages are built anew all along (see Feed._fresh)."""
+    few refills, the feeds' messages are built anew all along (see Feed._fresh); with no
+    candle reader, trades are summed and added to the candles only when they are read
+    (see SymbolHistory)."""
     monkeypatch.setattr(feeds, "REFILLS", refills)
-    assert _session(backend, seed=4, steps=3_000) == GOLDEN
+    assert _session(backend, 4, 3_000, candle_readers) == GOLDEN[candle_readers]

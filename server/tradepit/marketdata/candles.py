@@ -87,12 +87,22 @@ class CandleSeries:
     """
 
     def __init__(self, interval: int, history: int = DEFAULT_HISTORY,
-                 on_new_current: Callable[[], None] = _nothing) -> None:
+                 on_new_current: Callable[[], None] = _nothing,
+                 settle: Callable[[], None] = _nothing) -> None:
         self.interval = interval
         self.length = INTERVAL_NS[interval]
         self._closed: deque[Candle] = deque(maxlen=history)
-        self.current: Candle | None = None
-        self._on_new_current = on_new_current  # runs when `current` opens or closes
+        self._current: Candle | None = None
+        self._on_new_current = on_new_current  # runs when the open candle opens or closes
+        # Runs before the open candle is read or changed: an owner may have counted trades
+        # into it lazily (SymbolHistory does).
+        self._settle = settle
+
+    @property
+    def current(self) -> Candle | None:
+        """The open candle, if any."""
+        self._settle()
+        return self._current
 
     def add(self, price: int, quantity: int, timestamp_ns: int) -> Candle | None:
         """Count one trade; return the candle it closed by starting a new interval, if any."""
@@ -108,7 +118,7 @@ class CandleSeries:
             closed = self._close(current)
             current = None
         if current is None:
-            self.current = Candle(self.interval, start, *t)
+            self._current = Candle(self.interval, start, *t)
             self._on_new_current()
         else:
             current.add(t)
@@ -124,7 +134,7 @@ class CandleSeries:
     def _close(self, candle: Candle) -> Candle:
         candle.closed = True
         self._closed.append(candle)
-        self.current = None
+        self._current = None
         self._on_new_current()
         return candle
 

@@ -14,7 +14,7 @@ import zlib
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from tradepit_client.v1 import common_pb2, marketdata_pb2
 
@@ -214,7 +214,7 @@ class DepthFeed(Feed):
         payload = self._payload = self._update.depth
         payload.depth = self.key.parameter
         self._bids_out, self._asks_out = payload.bids, payload.asks
-        self._filled = False  # whether the last update left levels in _bids_out or _asks_out
+        self._bids_filled = self._asks_filled = False  # by the last update
 
     def on_book_change(self, change: Change) -> bytes | None:
         bids, asks = self._bids, self._asks
@@ -228,18 +228,16 @@ class DepthFeed(Feed):
         if not changed_bids and not changed_asks:
             return None
         self._next(change.sequence, change.event.timestamp_ns)
-        if self._filled:
+        if self._bids_filled:
             del self._bids_out[:]
+        if changed_bids:
+            _add_levels(self._bids_out, changed_bids)
+        self._bids_filled = bool(changed_bids)
+        if self._asks_filled:
             del self._asks_out[:]
-        self._filled = True
-        for into, changed in ((self._bids_out, changed_bids), (self._asks_out, changed_asks)):
-            if changed:
-                add = into.add
-                for price, quantity, count in changed:
-                    level = add()
-                    level.price = price
-                    level.quantity = quantity
-                    level.order_count = count
+        if changed_asks:
+            _add_levels(self._asks_out, changed_asks)
+        self._asks_filled = bool(changed_asks)
         self._payload.checksum = zlib.crc32(asks.packed, zlib.crc32(bids.packed))
         return self._batch.SerializeToString()
 
@@ -256,6 +254,16 @@ class DepthFeed(Feed):
         depth.checksum = packed_checksum(self._bids.packed, self._asks.packed)
         depth.depth = self.depth
         return update
+
+
+def _add_levels(into: Any, levels: list[Level]) -> None:
+    """Append to a repeated PriceLevel field (setting fields beats keyword arguments)."""
+    add = into.add
+    for price, quantity, count in levels:
+        level = add()
+        level.price = price
+        level.quantity = quantity
+        level.order_count = count
 
 
 class _Top:

@@ -16,20 +16,45 @@ _NONE_CLOSED: dict[int, list[Candle]] = {}  # shared, never written
 
 class SymbolHistory:
     """The most recent trades (for snapshots) and candles at every interval (for GetCandles
-    and the candles channel). Both are bounded, so memory does not grow with time."""
+    and the candles channel). Both are bounded, so memory does not grow with time.
+
+    A trade usually falls in every interval's open candle, and then it changes all six
+    alike: such trades are summed once, and the sum is added to the six candles only
+    when one of them is read or changed (see `CandleSeries.current`).
+    """
 
     def __init__(self, recent_trades: int = RECENT_TRADES,
                  candle_history: int = DEFAULT_HISTORY) -> None:
         self.trades: deque[TradePrint] = deque(maxlen=recent_trades)
-        self.candles = {interval: CandleSeries(interval, candle_history, self._candle_changed)
+        self.candles = {interval: CandleSeries(interval, candle_history, self._candle_changed,
+                                               self._settle)
                         for interval in INTERVAL_NS}
         # While every interval has an open candle, a trade before `_until` falls in all of
-        # them: it only adds to the candles in `_open` (the usual case, kept cheap).
+        # them (`_open`), and is only summed here until they are settled.
         self._open: list[Candle] = []
         self._until = 0
+        self._high = self._low = self._close = self._volume = self._notional = 0
+        self._count = 0  # trades summed and not added to the open candles yet
 
     def _candle_changed(self) -> None:
         self._until = 0  # an open candle came or went: the next trade takes the long way
+
+    def _settle(self) -> None:
+        """Add the trades summed so far to every open candle."""
+        if not self._count:
+            return
+        high, low, close = self._high, self._low, self._close
+        volume, notional, count = self._volume, self._notional, self._count
+        self._count = 0
+        for c in self._open:
+            if high > c.high:
+                c.high = high
+            if low < c.low:
+                c.low = low
+            c.close = close
+            c.volume += volume
+            c.notional += notional
+            c.trade_count += count
 
     def record(self, trades: Sequence[TradePrint]) -> dict[int, list[Candle]]:
         """Add one command's trades; per interval, the candles they closed, if any (the
@@ -39,17 +64,20 @@ class SymbolHistory:
         t = trades[0]
         if len(trades) == 1 and t.timestamp_ns < self._until:
             price, quantity = t.price, t.quantity
-            notional = price * quantity
-            for c in self._open:
-                if price > c.high:
-                    c.high = price
-                elif price < c.low:
-                    c.low = price
-                c.close = price
-                c.volume += quantity
-                c.notional += notional
-                c.trade_count += 1
+            if self._count:
+                if price > self._high:
+                    self._high = price
+                elif price < self._low:
+                    self._low = price
+                self._volume += quantity
+                self._notional += price * quantity
+                self._count += 1
+            else:
+                self._high = self._low = price
+                self._volume, self._notional, self._count = quantity, price * quantity, 1
+            self._close = price
             return _NONE_CLOSED
+        self._settle()
         closed: dict[int, list[Candle]] = {}
         first, last = t.timestamp_ns, trades[-1].timestamp_ns
         if first == last:  # one command's trades share its time: the usual case
