@@ -80,15 +80,15 @@ class Change:
 class Feed:
     channel: ClassVar[marketdata_pb2.Channel.ValueType]
     conflatable: ClassVar[bool] = False  # may a slow reader skip to the latest state?
+    _batch: marketdata_pb2.MarketDataBatch  # holds only _update
+    _update: Update
+    _refills: int  # updates _update serves before _fresh builds it anew
 
     def __init__(self, key: FeedKey, market: Market) -> None:
         self.key = key
         self.market = market
         self.fanouts: list[Fanout[Feed]] = []  # its readers, grouped by what they follow
         self.last_sequence = market.view.sequence
-        self._batch = marketdata_pb2.MarketDataBatch()
-        self._update = Update()
-        self._refills = 0
         self._fresh()
 
     def _fresh(self) -> None:
@@ -269,12 +269,13 @@ def _add_levels(into: Any, levels: list[Level]) -> None:
 class _Top:
     """One side's top levels as an L2 feed shows them, kept equal to the view's.
 
-    A change to the side is known by the prices it touched. Levels that stayed in the
-    top and only changed quantity (the usual case: orders added to or taken from
-    existing levels) are patched in place, in the level list and in the checksum bytes.
-    When a level came or went within reach, the new top is built from the old one and
-    the touched levels, topped up from the view past the old last level if levels left
-    it, and the side's bytes are packed again.
+    A change to the side is known by the prices it touched. A level that stayed in the
+    top and only changed quantity (the usual case: an order added to or taken from an
+    existing level) is patched in place, in the level list and in the checksum bytes;
+    one that came or went is inserted or removed in place, the next level below the top
+    moving up from the view. After a change that touched several prices, the new top is
+    built from the old one and the touched levels, topped up from the view past the old
+    last level if levels left it, and the side's bytes are packed again.
     """
 
     __slots__ = ("below", "depth", "index", "is_bid", "level_at", "levels", "packed")
