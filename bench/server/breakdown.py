@@ -2,71 +2,117 @@
 
     python -m bench.server.breakdown [--orders N]
 
-Times, per order: decoding the request message, the exchange applying the order
-(pre-trade checks, escrow, the book, settlement, the report), converting the report to
-protobuf, and encoding the response. What remains of the end-to-end time per order is
-gRPC transport, asyncio scheduling and the order-stream plumbing.
+Runs the order stream's own code in one process, on messages of 100 resting buy orders,
+with the server's garbage-collector settings, and times per order: decoding the request
+message; the exchange applying the order (pre-trade checks, escrow, the book,
+settlement, the report); what the server does around it (the stream's request loop,
+the rate limiter, stamping and applying the command, publishing the report to the
+account's stream and the book change to market data); and encoding the response.
+What remains of the end-to-end time per order is gRPC transport and asyncio.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import gc
 import json
+import statistics
 import time
+from functools import partial
 
 from tradepit.exchange.codes import BalanceChange
 from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument, SubmitOrder
 from tradepit.exchange.exchange import Exchange
-from tradepit.server import convert
+from tradepit.marketdata.hub import MarketDataHub
+from tradepit.server import wire
+from tradepit.server.__main__ import GC_THRESHOLDS
+from tradepit.server.gateway import Gateway
+from tradepit.server.order_service import OrderService
+from tradepit.server.ratelimit import RateLimiter
 from tradepit_client.v1 import order_pb2
 
 from bench.server.load import orders
 
+PER_MESSAGE = 100
+UNLIMITED = 10**12
 
-def per_order_us(orders_count: int) -> dict[str, float]:
-    exchange = Exchange()
-    exchange.execute(CreateInstrument("ACME", 1, 1, 10_000, 1_000, 0))
-    exchange.execute(CreateAccount("bench", "key", 0))
-    exchange.execute(AdjustBalance(1, 10**15, BalanceChange.DEPOSIT, 0))
+
+def _gateway() -> Gateway:
+    gateway = Gateway(Exchange())
+    gateway.apply(partial(CreateInstrument, "ACME", 1, 1, 10_000, 1_000))
+    gateway.apply(partial(CreateAccount, "bench", "key"))
+    gateway.apply(partial(AdjustBalance, 1, 10**15, BalanceChange.DEPOSIT))
+    return gateway
+
+
+async def _stages(orders_count: int) -> dict[str, float]:
     requests = orders(orders_count)
-    wire = [order_pb2.OrderStreamRequest(requests=[order_pb2.OrderRequest(new=o)
-                                                   for o in requests[i:i + 100]])
-            .SerializeToString() for i in range(0, orders_count, 100)]
-    stages: dict[str, float] = {}
+    wire_requests = [
+        order_pb2.OrderStreamRequest(requests=[order_pb2.OrderRequest(new=o)
+                                               for o in requests[i:i + PER_MESSAGE]])
+        .SerializeToString() for i in range(0, orders_count, PER_MESSAGE)]
+    seconds: dict[str, float] = {}
 
-    began = time.perf_counter()
-    decoded = [order_pb2.OrderStreamRequest.FromString(data) for data in wire]
-    stages["decode request"] = time.perf_counter() - began
+    began = time.process_time()
+    messages = [order_pb2.OrderStreamRequest.FromString(data) for data in wire_requests]
+    seconds["decode request"] = time.process_time() - began
 
+    # The exchange alone, on the commands the server would build.
+    exchange = _gateway().exchange
     commands = [SubmitOrder(1, r.new.client_order_id, r.new.symbol, r.new.side, r.new.type,
                             r.new.time_in_force, r.new.price, r.new.quantity, r.new.post_only,
                             r.new.self_trade_prevention, i)
-                for i, r in enumerate(r for message in decoded for r in message.requests)]
-    began = time.perf_counter()
+                for i, r in enumerate(r for message in messages for r in message.requests)]
+    began = time.process_time()
     for command in commands:
         exchange.execute(command)
-    stages["exchange (checks, escrow, book, report)"] = time.perf_counter() - began
-    reports = exchange.take_reports()
+    exchange_seconds = time.process_time() - began
+    seconds["exchange (checks, escrow, book, settlement, report)"] = exchange_seconds
+    exchange.take_reports()
 
-    began = time.perf_counter()
-    converted = [convert.report(r) for r in reports]
-    stages["report to protobuf"] = time.perf_counter() - began
+    # The same orders through the server's own path, one stream subscribed.
+    gateway = _gateway()
+    hub = MarketDataHub(gateway.exchange, gateway.now, defer=gateway.after_pending)
+    gateway.on_market_events(hub.on_market_events)
+    service = OrderService(gateway, RateLimiter(UNLIMITED, UNLIMITED), UNLIMITED)
+    queue = gateway.subscribe(1, UNLIMITED)
+    drained = []
+    began = time.process_time()
+    for message in messages:
+        for request in message.requests:
+            service._apply(1, request)
+        drained.append(queue.drain())
+    seconds["around it (stream loop, rate limit, gateway, publish, market data)"] = (
+        time.process_time() - began - exchange_seconds)
 
-    began = time.perf_counter()
-    for i in range(0, len(converted), 100):
-        order_pb2.OrderStreamResponse(reports=converted[i:i + 100]).SerializeToString()
-    stages["encode response"] = time.perf_counter() - began
-    return {name: seconds / orders_count * 1e6 for name, seconds in stages.items()}
+    began = time.process_time()
+    for reports in drained:
+        wire.stream_response(reports)
+    seconds["encode response (Rust)"] = time.process_time() - began
+    return {name: value / orders_count * 1e6 for name, value in seconds.items()}
+
+
+def per_order_us(orders_count: int, rounds: int = 5) -> dict[str, float]:
+    """Microseconds of CPU per order in each stage, with the server's GC thresholds: the
+    median of `rounds` rounds, each on fresh state (the host is shared and noisy)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        runs = [asyncio.run(_stages(orders_count)) for _ in range(rounds)]
+    finally:
+        gc.set_threshold(*thresholds)
+    return {name: statistics.median(run[name] for run in runs) for name in runs[0]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orders", type=int, default=50_000)
+    parser.add_argument("--orders", type=int, default=20_000, help="per round")
     parser.add_argument("--out")
     args = parser.parse_args()
     result = per_order_us(args.orders)
     for name, micros in result.items():
-        print(f"{name:42} {micros:6.2f} us/order")
+        print(f"{name:70} {micros:6.2f} us/order")
     if args.out:
         with open(args.out, "w") as out:
             json.dump(result, out, indent=2)
