@@ -363,8 +363,11 @@ def markdown(summary: dict[str, Any]) -> str:
         "",
         "Noise: this is a shared machine with few CPUs; the client, the server and the "
         "journal's commit thread compete for them. Figures move by up to a third from run "
-        "to run; across runs of this code the stream ratio ranged from 46% to 63%, always "
-        "under its 70% target, and unary x16 from 76% to 92%.",
+        "to run. Since the order path got faster (2026-11-22), on and off measured in "
+        "pairs of single runs of the stream scenario gave ratios from 45% to 63%, always "
+        "under the 70% target. In unary x16 each of the 16 callers waits for the commit "
+        "that covers its order, so the journal's latency weighs as well as its CPU: it was "
+        "76-92% of off while the order path was slower, and 59% in this run.",
         "",
     ]
     return "\n".join(lines) + "\n"
