@@ -199,9 +199,11 @@ class Exchange:
     # ---------------------------------------------------------------- orders
 
     def _submit(self, c: SubmitOrder) -> OrderResult:
-        """A new order. Most are plain limit orders that pass every check: one expression
-        (`_plain_limit`) finds those; anything else, and every refusal, takes
-        `_submit_checked`, whose checks are the authority and word the refusals."""
+        """A new order. Most are plain limit orders that pass every check: the one
+        condition below finds those. Anything else (market orders, resubmissions) and
+        every refusal takes `_submit_checked`, whose checks are the authority and word
+        the refusals; tests/server/test_submit_paths.py holds the two to the same
+        decisions."""
         (account_id, client_order_id, symbol, side, order_type, tif, price, quantity,
          post_only, stp, _) = c
         account = self.accounts.get(account_id)
