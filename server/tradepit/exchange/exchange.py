@@ -51,7 +51,7 @@ from tradepit.exchange.model import (
     TradePrint,
     price_band,
 )
-from tradepit.exchange.money import BPS, buy_reservation, decimal_text, fee
+from tradepit.exchange.money import BPS, buy_reservation, fee
 
 BUY, SELL = int(Side.BUY), int(Side.SELL)
 LIMIT, MARKET = int(OrderType.LIMIT), int(OrderType.MARKET)
@@ -497,12 +497,10 @@ class Exchange:
                 reject: RejectCode | None = None, message: str = "") -> ExecutionReport:
         account = self.accounts[order.account_id]
         account.report_sequence = sequence = account.report_sequence + 1
-        filled = order.filled_quantity
         report = ExecutionReport(
             account.account_id, sequence, order.order_id, order.client_order_id,
             order.symbol, exec_type, order.status, order.side, order.price, order.quantity,
-            last_quantity, last_price, filled, order.leaves,
-            decimal_text(order.filled_notional, filled) if filled else "",
+            last_quantity, last_price, order.filled_quantity, order.leaves, order.average_price,
             fee, liquidity, trade_id, reject, message, now,
         )
         self.outbox.append(report)

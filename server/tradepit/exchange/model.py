@@ -135,7 +135,9 @@ class OrderState:
 
     @property
     def average_price(self) -> str:
-        return decimal_text(self.filled_notional, self.filled_quantity)
+        """Exact decimal text; empty until the first fill (every new order's report)."""
+        return decimal_text(self.filled_notional, self.filled_quantity) \
+            if self.filled_quantity else ""
 
 
 class ExecutionReport(NamedTuple):
