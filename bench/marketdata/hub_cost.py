@@ -23,11 +23,12 @@ from typing import Any
 
 from tradepit.book import load_backend
 from tradepit.exchange.codes import BalanceChange
-from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument, SubmitOrder
+from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument
 from tradepit.exchange.exchange import Exchange, Limits
 from tradepit.exchange.model import MarketEvent
 from tradepit.marketdata.feeds import L2, TRADES, FeedKey
 from tradepit.marketdata.hub import MarketDataHub
+from tradepit.server import convert
 from tradepit_client.v1 import order_pb2
 
 from bench.marketdata import workload
@@ -62,9 +63,7 @@ def market_events(backend: Any, orders: int) -> tuple[list[list[MarketEvent]],
     def apply(account: int, orders: list[order_pb2.NewOrder]) -> list[list[MarketEvent]]:
         applied = []
         for o in orders:
-            exchange.execute(SubmitOrder(account, o.client_order_id, o.symbol, o.side, o.type,
-                                         o.time_in_force, o.price, o.quantity, False, 1,
-                                         next(clock)))
+            exchange.execute(convert.submit_order(account, o, next(clock)))
             exchange.take_reports()
             applied.append(exchange.take_market_events())
         return applied

@@ -22,10 +22,10 @@ import time
 from functools import partial
 
 from tradepit.exchange.codes import BalanceChange
-from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument, SubmitOrder
+from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument
 from tradepit.exchange.exchange import Exchange
 from tradepit.marketdata.hub import MarketDataHub
-from tradepit.server import wire
+from tradepit.server import convert, wire
 from tradepit.server.__main__ import GC_THRESHOLDS
 from tradepit.server.gateway import Gateway
 from tradepit.server.order_service import OrderService
@@ -60,9 +60,7 @@ async def _stages(orders_count: int) -> dict[str, float]:
 
     # The exchange alone, on the commands the server would build.
     exchange = _gateway().exchange
-    commands = [SubmitOrder(1, r.new.client_order_id, r.new.symbol, r.new.side, r.new.type,
-                            r.new.time_in_force, r.new.price, r.new.quantity, r.new.post_only,
-                            r.new.self_trade_prevention, i)
+    commands = [convert.submit_order(1, r.new, i)
                 for i, r in enumerate(r for message in messages for r in message.requests)]
     began = time.process_time()
     for command in commands:

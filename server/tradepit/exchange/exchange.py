@@ -219,8 +219,7 @@ class Exchange:
             free = account.cash - reservation
         else:
             position = account.positions.get(symbol)
-            free = (-quantity if position is None
-                    else position.quantity - position.reserved - quantity)
+            free = (0 if position is None else position.available) - quantity
         low, high = price_band(instrument.reference_price, instrument.band_bps,
                                instrument.tick_size)
         if not (order_type in _PLAIN_TYPES and side in _SIDES and tif in _TIFS

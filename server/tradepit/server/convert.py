@@ -5,7 +5,7 @@ from __future__ import annotations
 from tradepit_client.v1 import account_pb2, admin_pb2, common_pb2, order_pb2
 
 from tradepit.exchange.codes import RejectCode
-from tradepit.exchange.commands import OrderRef
+from tradepit.exchange.commands import OrderRef, SubmitOrder
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import Account, ExecutionReport, Fill, Instrument, OrderState
 from tradepit.exchange.portfolio import PortfolioView
@@ -111,6 +111,13 @@ def agent_activity(value: Account, rejects: int) -> admin_pb2.AgentActivity:
         traded_quantity=value.traded_quantity, traded_notional=value.traded_notional,
         rejects=rejects,
     )
+
+
+def submit_order(account_id: int, new: order_pb2.NewOrder, now: int) -> SubmitOrder:
+    """The command for a new order, as received: the exchange checks every field."""
+    return SubmitOrder(account_id, new.client_order_id, new.symbol, new.side, new.type,
+                       new.time_in_force, new.price, new.quantity, new.post_only,
+                       new.self_trade_prevention, now)
 
 
 def order_ref(value: order_pb2.OrderRef | account_pb2.GetOrderRequest) -> OrderRef:

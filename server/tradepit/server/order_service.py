@@ -24,10 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def _submit(account_id: int, new: order_pb2.NewOrder) -> Callable[[int], SubmitOrder]:
-    return lambda now: SubmitOrder(
-        account_id, new.client_order_id, new.symbol, new.side, new.type, new.time_in_force,
-        new.price, new.quantity, new.post_only, new.self_trade_prevention, now,
-    )
+    return partial(convert.submit_order, account_id, new)
 
 
 def _amend(account_id: int, amend: order_pb2.AmendOrderRequest) -> Callable[[int], AmendOrder]:
