@@ -10,12 +10,21 @@ use crate::types::Side;
 type Blake2b128 = Blake2b<U16>;
 
 impl Book {
-    /// Lowercase hex BLAKE2b-128 over little-endian i64 words: `tick_size, lot_size,
-    /// sequence, next_order_id`, then per side (bids, then asks) the number of resting orders
-    /// followed by each order's eleven fields in priority order.
+    /// Lowercase hex BLAKE2b-128 over the state words (`state_words`), each little-endian.
     pub fn state_hash(&self) -> String {
         let mut hasher = Blake2b128::new();
-        let mut word = |value: i64| hasher.update(value.to_le_bytes());
+        self.state_words(|value| hasher.update(value.to_le_bytes()));
+        hasher
+            .finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
+    }
+
+    /// Everything observable, as i64 words: `tick_size, lot_size, sequence, next_order_id`,
+    /// then per side (bids, then asks) the number of resting orders followed by each
+    /// order's eleven fields in priority order. The state hash and snapshots both use it.
+    pub(crate) fn state_words(&self, mut word: impl FnMut(i64)) {
         for value in [
             self.tick_size(),
             self.lot_size(),
@@ -31,11 +40,6 @@ impl Book {
                 order.words().into_iter().for_each(&mut word);
             }
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect()
     }
 }
 

@@ -25,23 +25,8 @@ impl Book {
     /// priority order. All words are little-endian `i64`.
     pub fn snapshot(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(8 * (MIN_WORDS + ORDER_WORDS * self.len()));
-        let mut word = |value: i64| out.extend_from_slice(&value.to_le_bytes());
-        for value in [
-            SNAPSHOT_VERSION,
-            self.tick_size(),
-            self.lot_size(),
-            self.sequence(),
-            self.next_order_id(),
-        ] {
-            word(value);
-        }
-        for side in [Side::Buy, Side::Sell] {
-            let count = self.side_orders(side).count();
-            word(i64::try_from(count).expect("order count fits in i64"));
-            for order in self.side_orders(side) {
-                order.words().into_iter().for_each(&mut word);
-            }
-        }
+        out.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+        self.state_words(|value| out.extend_from_slice(&value.to_le_bytes()));
         out
     }
 
