@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -13,6 +12,8 @@ from tradepit.exchange.commands import AdjustBalance, CreateAccount
 from tradepit_client import Client, TradepitError
 from tradepit_client.v1 import account_pb2, admin_pb2, common_pb2, marketdata_pb2_grpc
 from tradepit_client.v1 import marketdata_pb2 as md
+
+from .test_marketdata import read_until
 
 BUY, SELL = common_pb2.SIDE_BUY, common_pb2.SIDE_SELL
 LIMIT = common_pb2.ORDER_TYPE_LIMIT
@@ -30,23 +31,6 @@ def market_data(agents: Any) -> marketdata_pb2_grpc.MarketDataServiceStub:
     anonymous = Client(agents.running.address)
     agents.clients.append(anonymous)
     return marketdata_pb2_grpc.MarketDataServiceStub(anonymous.channel)
-
-
-async def read_until(call: Any, done: Callable[[md.MarketDataUpdate], bool]
-                     ) -> list[md.MarketDataUpdate]:
-    updates: list[md.MarketDataUpdate] = []
-
-    async def read() -> None:
-        while True:
-            batch = await call.read()
-            assert batch is not grpc.aio.EOF, "the stream ended"
-            for update in batch.updates:
-                updates.append(update)
-                if done(update):
-                    return
-
-    await asyncio.wait_for(read(), 5)
-    return updates
 
 
 async def test_a_runtime_instrument_is_listed_and_tradable(agents):
