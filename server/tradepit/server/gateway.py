@@ -212,7 +212,5 @@ class Gateway:
     def _publish(self, reports: list[ExecutionReport]) -> None:
         streams = self._streams
         for report in reports:
-            queues = streams.get(report.account_id)
-            if queues:
-                for queue in queues:
-                    queue.put(report)
+            for queue in streams.get(report.account_id, ()):
+                queue.put(report)
