@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -16,6 +17,21 @@ from .conftest import ADMIN_TOKEN, INSTRUMENTS, MAKER_FEE_BPS, TAKER_FEE_BPS, sq
 OPEN = re.compile(r"Tradepit is open on [\d.]+:(\d+)")
 RECOVERED = re.compile(r"recovered (\d+) journal entries in [\d.]+ s; audit (.*); "
                        r"state digest ([0-9a-f]+)")
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started that are still running."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def writer_of(pid: int) -> int:
+    """The journal writer of the server process `pid`: its only child."""
+    [writer] = children(pid)
+    return writer
 
 
 class ServerProcess:
@@ -65,6 +81,11 @@ class ServerProcess:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+    @property
+    def writer_pid(self) -> int:
+        """The journal writer process (tradepit/journal/writer.py) the server started."""
+        return writer_of(self.process.pid)
 
     @property
     def output(self) -> str:

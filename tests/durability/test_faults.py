@@ -74,8 +74,8 @@ async def test_a_locked_database_refuses_new_commands_until_it_is_free(database:
 
 
 async def test_a_full_disk_means_unavailable_then_recovery(tmp_path: Path):
-    """A file-size limit of 0 on the running server makes every journal write fail as a
-    full disk would (the server ignores SIGXFSZ, so the write returns EFBIG)."""
+    """A file-size limit of 0 on the running server's journal writer makes every journal
+    write fail as a full disk would (it ignores SIGXFSZ, so the write returns EFBIG)."""
     database = tmp_path / "journal.db"
     url = sqlite_url(database)
     server = ServerProcess(database, TRADEPIT_JOURNAL_BUSY_TIMEOUT_MS="100")
@@ -89,7 +89,8 @@ async def test_a_full_disk_means_unavailable_then_recovery(tmp_path: Path):
         await open_accounts(server.address, 1, fresh, "full")  # with its cash untouched
         [(account_id, key)] = fresh.keys.items()
         ledger.keys[account_id] = key
-        resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (0, hard))  # the disk is full
+        writer = server.writer_pid
+        resource.prlimit(writer, resource.RLIMIT_FSIZE, (0, hard))  # the disk is full
         async with Client(server.address, key) as client:
 
             def submit(coid: str) -> asyncio.Future[order_pb2.OrderResponse]:
@@ -116,7 +117,7 @@ async def test_a_full_disk_means_unavailable_then_recovery(tmp_path: Path):
             with pytest.raises(TradepitError, match="UNAVAILABLE"):
                 await submit("while-full")
 
-            resource.prlimit(server.pid, resource.RLIMIT_FSIZE, (hard, hard))  # space again
+            resource.prlimit(writer, resource.RLIMIT_FSIZE, (hard, hard))  # space again
             for answer in await asyncio.wait_for(asyncio.gather(*waiting), 15):
                 view = order_view(answer.order)
                 ledger.at_submit[(account_id, answer.order.client_order_id)] = view

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
@@ -73,25 +74,32 @@ async def test_a_full_batch_commits_without_waiting_for_the_window(database: Pat
         await running.stop(None)
 
 
+class Stall:
+    """Hold the journal writer process (SIGSTOP) until `set`; `clear` holds it again."""
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+
+    def set(self) -> None:
+        os.kill(self._pid, signal.SIGCONT)
+
+    def clear(self) -> None:
+        os.kill(self._pid, signal.SIGSTOP)
+
+
 @pytest.fixture
 def stalled(durable_server: Running):
     """Hold every commit until the test lets it through."""
     journal = durable_server.gateway.journal
-    assert journal is not None
-    gate = threading.Event()
-    append = journal.journal.append
-
-    def held(*args, **kwargs):
-        assert gate.wait(10)
-        append(*args, **kwargs)
-
-    journal.journal.append = held  # type: ignore[method-assign]
-    yield gate
-    gate.set()
+    assert journal is not None and journal.journal.pid is not None
+    stall = Stall(journal.journal.pid)
+    stall.clear()
+    yield stall
+    stall.set()
 
 
 async def test_an_acknowledgement_and_its_reports_wait_for_the_commit(
-        durable_server: Running, database: Path, stalled: threading.Event):
+        durable_server: Running, database: Path, stalled: Stall):
     async with Client(durable_server.address) as client:
         stalled.set()
         await client.create_account("patient")

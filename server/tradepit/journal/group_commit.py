@@ -2,10 +2,11 @@
 
 The gateway applies a command to the in-memory exchange at once and appends it here
 with what it produced (execution reports, market events). A background task writes
-everything pending in one transaction, in a thread so the event loop keeps serving:
-commits start at most every `flush_ms` (at once when the journal was idle that long),
-or sooner when `batch_size` entries are waiting. Only then are the batch's effects
-released, in order, and the callers that wait on it acknowledged.
+everything pending in one transaction, through the journal's writer process (writer.py),
+so the event loop keeps serving: commits start at most every `flush_ms` (at once when
+the journal was idle that long), or sooner when `batch_size` entries are waiting. Only
+then are the batch's effects released, in order, and the callers that wait on it
+acknowledged.
 
 With `projection` set, the commands' effects on the queryable store (tradepit/store)
 are read when a batch is cut, and written in the batch's transaction.
@@ -24,17 +25,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import NamedTuple
+from collections.abc import Callable
 
 from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import ExecutionReport, MarketEvent
-from tradepit.journal.codec import Entry, encode
+from tradepit.journal.codec import KINDS
 from tradepit.journal.snapshots import Captured, Snapshotter, seal
-from tradepit.journal.store import Journal
+from tradepit.journal.writer import JournalWriter
 from tradepit.store.projection import Projection, Rows
 
 log = logging.getLogger(__name__)
@@ -43,17 +42,22 @@ RETRY_FIRST_S = 0.01
 RETRY_MAX_S = 1.0
 
 Release = Callable[[], None]
-
-
-class _Item(NamedTuple):
-    entry: Entry | None  # None: only an effect to release in order
-    release: Release | None
+# What the gateway does with commands' effects once they are durable.
+Publish = Callable[[list[ExecutionReport], list[MarketEvent]], None]
+# The reports and market events of consecutive commands, published in one call.
+Effects = tuple[list[ExecutionReport], list[MarketEvent]]
 
 
 class GroupCommit:
-    def __init__(self, journal: Journal, next_sequence: int, *, flush_ms: float = 2.0,
-                 batch_size: int = 1_000, max_pending: int = 100_000) -> None:
+    """Commands and their effects wait in plain lists: per command, the order path only
+    appends to them (the writer process encodes the entries), and a batch's effects leave
+    in a few calls rather than one per command."""
+
+    def __init__(self, journal: JournalWriter, next_sequence: int, publish: Publish, *,
+                 flush_ms: float = 2.0, batch_size: int = 1_000,
+                 max_pending: int = 100_000) -> None:
         self.journal = journal
+        self.publish = publish
         self.next_sequence = next_sequence
         self.committed_sequence = next_sequence - 1
         self.batch_size = batch_size
@@ -64,11 +68,13 @@ class GroupCommit:
         self.entries = 0  # entries they held
         self.flush_s = flush_ms / 1000
         self._max_pending = max_pending
-        self._pending: list[_Item] = []
+        self._commands: list[tuple[int, Command]] = []  # applied, not yet in a batch
+        # Their effects, and releases from `after_pending`, in order.
+        self._effects: list[Effects | Release] = []
+        self._open: Effects | None = None  # the last of _effects, while commands add to it
         self._last_start = -float("inf")  # when the last commit started (loop time)
         self._closing: str | None = None
         self._give_up_at = float("inf")
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
         loop = asyncio.get_running_loop()
         self._covered: asyncio.Future[None] = loop.create_future()  # the pending batch's
         self._in_flight: asyncio.Future[None] | None = None  # the batch being written
@@ -93,59 +99,67 @@ class GroupCommit:
                          "the exchange cannot write its journal (database unavailable, locked "
                          f"or full: {self.failing}); nothing new is accepted until it can, "
                          "retry shortly")
-        if len(self._pending) >= self._max_pending:
+        if len(self._commands) >= self._max_pending:
             raise Reject(RejectCode.UNAVAILABLE,
                          "the journal is behind; retry shortly")
 
-    def append(self, command: Command | None, release: Release | None,
-               reports: Sequence[ExecutionReport] = (),
-               events: Sequence[MarketEvent] = ()) -> asyncio.Future[None]:
-        """Queue an applied command (or only an effect) for the next commit, with the
-        reports and market events it produced; return the future that completes once it
-        is durable and its effects are released."""
-        entry = None
-        if command is not None:
-            # Encoded here, on the loop: the commit thread then runs almost no Python, and
-            # does not contend with the loop for the GIL.
-            entry = encode(self.next_sequence, command)
-            self.next_sequence += 1
-            if self.projection is not None:
-                self.projection.note(entry.sequence, command, reports, events)
-            self._last_arrived_ns = entry.arrived_ns
-            snapshots = self.snapshots
-            if (snapshots is not None and snapshots.due(entry.sequence)
-                    and self._captured is None and self._snapshot_idle()):
-                self._captured = snapshots.capture(entry.sequence, entry.arrived_ns)
-        pending = self._pending
-        pending.append(_Item(entry, release))
-        if len(pending) == 1:
+    def append(self, command: Command, reports: list[ExecutionReport],
+               events: list[MarketEvent]) -> asyncio.Future[None]:
+        """Queue an applied command for the next commit, with the reports and market
+        events it produced; return the future that completes once it is durable and its
+        effects are released."""
+        if type(command).__name__ not in KINDS:
+            raise TypeError(f"not a journal command: {command!r}")
+        sequence = self.next_sequence
+        self.next_sequence = sequence + 1
+        commands = self._commands
+        commands.append((sequence, command))
+        if reports or events:
+            effects = self._open
+            if effects is None:
+                self._open = (reports, events)  # the exchange handed these lists over
+                self._effects.append(self._open)
+            else:
+                effects[0].extend(reports)
+                effects[1].extend(events)
+        if self.projection is not None:
+            self.projection.note(sequence, command, reports, events)
+        self._last_arrived_ns = command.timestamp
+        snapshots = self.snapshots
+        if (snapshots is not None and snapshots.due(sequence)
+                and self._captured is None and self._snapshot_idle()):
+            self._captured = snapshots.capture(sequence, command.timestamp)
+        if len(commands) == 1:
             self._ready.set()
-        elif len(pending) >= self.batch_size:
+        elif len(commands) >= self.batch_size:
             self._full.set()
         return self._covered
 
     def after_pending(self, release: Release) -> None:
         """Run `release` after the effects of everything applied so far, in order."""
-        if not self._pending and self._in_flight is None:
+        if not self._commands and not self._effects and self._in_flight is None:
             release()
         else:
-            self.append(None, release)
+            self._effects.append(release)
+            self._open = None
+            self._ready.set()
 
     def settled(self) -> asyncio.Future[None] | None:
         """The future for everything applied so far; None when all of it is durable."""
-        if self._pending:
+        if self._commands or self._effects:
             return self._covered
         return self._in_flight
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        """Commands applied and not yet in a batch."""
+        return len(self._commands)
 
     async def room(self) -> None:
         """Wait while a full batch is pending behind a commit still being written: then
         the loop fills the next batch while the full one commits, and no more than two
         batches are ever held."""
-        while len(self._pending) >= self.batch_size and self._closing is None:
+        while len(self._commands) >= self.batch_size and self._closing is None:
             in_flight = self._in_flight
             if in_flight is None:
                 await asyncio.sleep(0)  # the committer takes the full batch at once
@@ -165,7 +179,7 @@ class GroupCommit:
             self._full.set()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        lost = sum(1 for item in self._pending if item.entry is not None)
+        lost = len(self._commands)
         if self._snapshot_task is not None:
             await self._snapshot_task
         snapshots = self.snapshots
@@ -173,8 +187,7 @@ class GroupCommit:
                 and snapshots.last_sequence < self.committed_sequence == self.next_sequence - 1):
             await self._store_snapshot(
                 snapshots.capture(self.committed_sequence, self._last_arrived_ns))
-        self._executor.shutdown(wait=True)
-        await asyncio.to_thread(self.journal.close)
+        await self.journal.close()
         return lost
 
     # ------------------------------------------------------------ the committer task
@@ -190,41 +203,48 @@ class GroupCommit:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if not self._pending:
+            if not self._commands and not self._effects:
                 if self._closing is not None:
                     return
                 self._ready.clear()
                 await self._ready.wait()  # set by the first append, or by close()
                 continue
             wait = self._last_start + self.flush_s - loop.time()
-            if wait > 0 and len(self._pending) < self.batch_size and self._closing is None:
+            if wait > 0 and len(self._commands) < self.batch_size and self._closing is None:
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), wait)
             self._last_start = loop.time()
-            batch, self._pending = self._pending, []
+            commands, self._commands = self._commands, []
+            effects, self._effects = self._effects, []
+            self._open = None
             # The state is now exactly as the batch's last command left it.
             rows = None if self.projection is None else self.projection.take()
             in_flight = self._in_flight = self._covered
             self._covered = loop.create_future()
-            if not await self._commit(batch, rows):
-                self._pending[:0] = batch  # for close() to count
+            if not await self._commit(commands, rows):
+                self._commands[:0] = commands  # for close() to count
                 for future in (in_flight, self._covered):
                     future.set_exception(Reject(
                         RejectCode.UNAVAILABLE,
                         "the exchange stopped before this was durable; it did not happen"))
                     future.exception()  # retrieved: no "never retrieved" warning
                 return
-            for item in batch:
-                if item.release is not None:
-                    try:
-                        item.release()
-                    except Exception:
-                        log.exception("releasing the effects of %s failed",
-                                      item.entry or "a refusal")
+            self._release(effects)
             self._in_flight = None
             in_flight.set_result(None)
             self._start_snapshot()
+
+    def _release(self, effects: list[Effects | Release]) -> None:
+        publish = self.publish
+        for effect in effects:
+            try:
+                if type(effect) is tuple:
+                    publish(*effect)
+                else:
+                    effect()  # type: ignore[operator]
+            except Exception:
+                log.exception("releasing the effects of durable commands failed")
 
     # ------------------------------------------------------------ snapshots
 
@@ -240,14 +260,13 @@ class GroupCommit:
                 self._store_snapshot(captured), name="journal snapshot")
 
     async def _store_snapshot(self, captured: Captured) -> None:
-        """Seal in a thread of its own (commits go on meanwhile), then write in the
-        journal's thread, one transaction between two commits. A failure loses only
-        the snapshot: the journal still holds everything."""
+        """Seal in a thread of its own (commits go on meanwhile), then write through the
+        writer, one transaction between two commits. A failure loses only the snapshot:
+        the journal still holds everything."""
         assert self.snapshots is not None
         try:
             row = await asyncio.to_thread(seal, captured, self.snapshots.book_factory)
-            await asyncio.get_running_loop().run_in_executor(
-                self._executor, self.journal.write_snapshot, row)
+            await self.journal.write_snapshot(row)
         except Exception:
             log.exception("the snapshot at journal entry %d was not stored; recovery will "
                           "use an older one and a longer replay", captured.sequence)
@@ -260,9 +279,8 @@ class GroupCommit:
         if self.on_failing is not None:
             self.on_failing(reason)
 
-    async def _commit(self, batch: list[_Item], rows: Rows | None) -> bool:
+    async def _commit(self, entries: list[tuple[int, Command]], rows: Rows | None) -> bool:
         """Write the batch's commands, retrying until it works; False if closing gave up."""
-        entries = [item.entry for item in batch if item.entry is not None]
         if not entries:
             return True
         loop = asyncio.get_running_loop()
@@ -270,11 +288,11 @@ class GroupCommit:
         delay = RETRY_FIRST_S
         while True:
             try:
-                await loop.run_in_executor(self._executor, self.journal.append, entries,
-                                           rows, retrying)
+                await self.journal.append(entries, rows, retrying)
                 break
             except Exception as error:
-                reason = str(error).splitlines()[0]  # without the statement and its rows
+                # the first line: without the statement and its rows
+                reason = (str(error).splitlines() or [type(error).__name__])[0]
                 if self.failing is None:
                     log.error("journal commit failed; refusing new commands and retrying "
                               "%d pending: %s", len(entries), reason)
@@ -290,7 +308,7 @@ class GroupCommit:
         if self.failing is not None:
             log.warning("journal commits again; accepting commands")
             self._set_failing(None)
-        self.committed_sequence = entries[-1].sequence
+        self.committed_sequence = entries[-1][0]
         self.batches += 1
         self.entries += len(entries)
         return True

@@ -1,6 +1,7 @@
 """The journal's database: SQLite (WAL, synchronous=FULL) by default, or PostgreSQL.
 
-Blocking calls, meant for one dedicated thread: `append` writes a batch in one
+Blocking calls: the server makes them in the journal's writer process (writer.py), and
+reads the journal back at recovery before that starts. `append` writes a batch in one
 transaction, `read` streams the entries back in sequence order; `write_snapshot` stores
 a snapshot of the state in one transaction, so a crash leaves it whole or absent.
 """
@@ -47,9 +48,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "alembic"
 HEAD = "0003"  # the newest migration; a test checks it against alembic/versions
 READ_CHUNK = 10_000
-# Parameters per statement: few statements per commit, because each one hands the GIL
-# to the event loop and back (sqlite3 releases it to step), yet within the limits of
-# SQLite (32,766) and PostgreSQL (65,535).
+# Parameters per statement: few statements per commit (each one costs a round trip
+# through SQLAlchemy and the driver), yet within the limits of SQLite (32,766) and
+# PostgreSQL (65,535).
 PARAMETERS_PER_INSERT = 30_000
 # The store's tables in the order a transaction writes them; the first ones are kept
 # current (INSERT, or UPDATE of the row with the same key), the last two only grow.
@@ -152,7 +153,7 @@ class Journal:
 
     def _write(self, connection: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:
         """Multi-row statements: one statement step per chunk, where executemany would
-        step (and hand the GIL to the event loop and back) once per row."""
+        step once per row."""
         width = len(metadata.tables[table].columns)
         per_statement = max(1, PARAMETERS_PER_INSERT // width)
         for start in range(0, len(rows), per_statement):

@@ -32,6 +32,7 @@ from tradepit.journal.group_commit import GroupCommit
 from tradepit.journal.recovery import Recovered, recover
 from tradepit.journal.snapshots import Snapshotter, open_snapshot
 from tradepit.journal.store import Journal, SnapshotRow
+from tradepit.journal.writer import JournalWriter
 from tradepit.leaderboard.sampler import EquitySampler
 from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server.account_service import AccountService
@@ -168,12 +169,18 @@ async def restore(settings: Settings, gateway: Gateway, book_factory: BookFactor
             if on_snapshot is not None:
                 on_snapshot()
 
+        # After recovery the database is written by a process of its own (journal/writer.py).
+        writer = JournalWriter(settings.database_url, settings.journal_busy_timeout_ms)
         try:
             journal.upgrade()
             recovered = recover(journal, gateway.replay, settings.journal_on_corruption, load)
+            projection = attach(journal, gateway.exchange, recovered.last_sequence)
+            await writer.start()
         except BaseException:
-            journal.close()
+            await writer.close()
             raise
+        finally:
+            journal.close()
         audit = gateway.exchange.audit()
         log.info("recovered %d journal entries in %.3f s; audit %s; state digest %s; %s, "
                  "then %d entries replayed", recovered.entries, recovered.seconds,
@@ -181,11 +188,12 @@ async def restore(settings: Settings, gateway: Gateway, book_factory: BookFactor
                  f"from the snapshot at entry {recovered.snapshot_sequence}"
                  if recovered.snapshot_sequence else "no snapshot", recovered.replayed)
         gateway.journal = GroupCommit(
-            journal, recovered.last_sequence + 1, flush_ms=settings.journal_flush_ms,
+            writer, recovered.last_sequence + 1, gateway.release,
+            flush_ms=settings.journal_flush_ms,
             batch_size=settings.journal_batch_size, max_pending=settings.journal_max_pending)
         gateway.journal.snapshots = Snapshotter(gateway.exchange, settings.snapshot_every,
                                                 book_factory, recovered.snapshot_sequence)
-        gateway.journal.projection = attach(journal, gateway.exchange, recovered.last_sequence)
+        gateway.journal.projection = projection
     if recovered is None or recovered.entries == 0:
         for spec in settings.instrument_specs():
             gateway.apply(partial(CreateInstrument, spec.symbol, spec.tick_size,

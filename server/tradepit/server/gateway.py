@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from functools import partial
 from typing import Any, TypeVar
 
 from tradepit_client.v1 import common_pb2
@@ -81,7 +80,8 @@ class Gateway:
 
     def on_market_events(self, listener: MarketListener) -> None:
         """Call `listener` with the book and status changes of every command, in order,
-        once the command is durable (the books may have moved on by then)."""
+        once the command is durable (the books may have moved on by then). One call may
+        carry the changes of several commands."""
         self._market_listeners.append(listener)
 
     def on_applied_market_events(self, listener: MarketListener) -> None:
@@ -171,7 +171,7 @@ class Gateway:
         finally:
             _, events = self._take_effects()
             if events:
-                self._release([], events)
+                self.release([], events)
 
     def _take_effects(self) -> tuple[list[ExecutionReport], list[MarketEvent]]:
         """The last command's reports and market events; applied-listeners see the events
@@ -186,12 +186,13 @@ class Gateway:
     def _record(self, command: Command) -> None:
         reports, events = self._take_effects()
         if self.journal is not None:
-            release = partial(self._release, reports, events) if reports or events else None
-            self.journal.append(command, release, reports, events)
+            self.journal.append(command, reports, events)
         elif reports or events:
-            self._release(reports, events)
+            self.release(reports, events)
 
-    def _release(self, reports: list[ExecutionReport], events: list[MarketEvent]) -> None:
+    def release(self, reports: list[ExecutionReport], events: list[MarketEvent]) -> None:
+        """Send out the effects of durable commands: reports to the accounts' order
+        streams, market events to the listeners."""
         self._publish(reports)
         if events:
             for listener in self._market_listeners:
