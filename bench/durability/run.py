@@ -150,7 +150,9 @@ def throughput(orders: int, latency_orders: int, rounds: int,
     for round_number in range(rounds):
         for mode in MODES:
             database = workdir / f"throughput-{round_number}.db"
-            with server(workdir, TRADEPIT_DURABILITY=mode,
+            # Without the built-in market makers, as in bench/server/run.py: only the
+            # client's orders reach the journal, and only they are counted.
+            with server(workdir, TRADEPIT_DURABILITY=mode, TRADEPIT_MAKERS_ENABLED="false",
                         TRADEPIT_DATABASE_URL=f"sqlite:///{database}") as running:
                 rows = uvloop.run(scenarios(running.port, orders, latency_orders, 0))
             for row in rows:

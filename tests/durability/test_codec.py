@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,7 +21,7 @@ from tradepit.exchange.commands import (
     SetTradingStatus,
     SubmitOrder,
 )
-from tradepit.journal.codec import KINDS, CorruptEntry, Entry, decode, encode
+from tradepit.journal.codec import KINDS, CorruptEntry, Entry, decode, encode, encode_fields
 
 big = st.integers(min_value=-(2**80), max_value=2**80)
 time_ns = st.integers(min_value=0, max_value=2**63 - 1)
@@ -57,6 +59,13 @@ def test_commands_round_trip_exactly(command, sequence):
     assert [type(v) for v in decoded] == [type(v) for v in command]
     assert entry.arrived_ns == command.timestamp
     assert encode(sequence, decoded) == entry  # deterministic
+
+
+@given(commands, st.integers(min_value=1, max_value=2**62))
+def test_the_writer_process_encodes_a_command_from_its_pickled_fields_alike(command, sequence):
+    """The server sends (sequence, kind, fields) to the writer process (journal/writer.py)."""
+    sent = pickle.loads(pickle.dumps((sequence, type(command).__name__, tuple(command))))
+    assert encode_fields(*sent) == encode(sequence, command)
 
 
 def test_encoding_is_plain_json_named_by_field():

@@ -37,6 +37,7 @@ KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     SubmitOrder, CancelOrder, AmendOrder, CancelAll, RemoveInstrument, SetLimits,
 )}
 NESTED: dict[str, type[Any]] = {"ref": OrderRef}  # fields that hold a NamedTuple
+_TIMESTAMP = {cls: cls._fields.index("timestamp") for cls in KINDS.values()}
 _HEADER = struct.Struct(">qq")  # sequence, arrived_ns
 
 
@@ -63,7 +64,11 @@ _to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def encode_payload(command: Command) -> bytes:
-    fields = command._asdict()
+    return _payload(type(command)._fields, command)
+
+
+def _payload(names: tuple[str, ...], values: tuple[Any, ...]) -> bytes:
+    fields = dict(zip(names, values, strict=True))
     for name in NESTED:
         nested = fields.get(name)
         if nested is not None:
@@ -86,8 +91,15 @@ def encode(sequence: int, command: Command) -> Entry:
     kind = type(command).__name__
     if kind not in KINDS:
         raise TypeError(f"not a journal command: {command!r}")
-    payload = encode_payload(command)
-    arrived_ns = command.timestamp
+    return encode_fields(sequence, kind, command)
+
+
+def encode_fields(sequence: int, kind: str, values: tuple[Any, ...]) -> Entry:
+    """The entry for the command of `kind` with these field values, without building the
+    command: what the journal's writer process receives (journal/writer.py)."""
+    cls = KINDS[kind]
+    payload = _payload(cls._fields, values)
+    arrived_ns = values[_TIMESTAMP[cls]]
     return Entry(sequence, arrived_ns, kind, payload,
                  checksum(sequence, arrived_ns, kind, payload))
 

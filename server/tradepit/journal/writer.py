@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from tradepit.exchange.commands import Command
-from tradepit.journal.codec import KINDS, encode
+from tradepit.journal.codec import encode_fields
 
 _LENGTH = struct.Struct(">Q")
 _PR_SET_PDEATHSIG = 1
@@ -176,8 +176,8 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
                 raise RuntimeError("the journal writer was not opened")
             elif operation == "append":
                 commands, rows, retrying = arguments
-                journal.append([encode(sequence, KINDS[kind]._make(fields))
-                                for sequence, kind, fields in commands], rows, retrying)
+                journal.append([encode_fields(*command) for command in commands], rows,
+                               retrying)
             elif operation == "write_snapshot":
                 journal.write_snapshot(SnapshotRow._make(arguments[0]))
             elif operation == "close":

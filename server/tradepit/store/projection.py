@@ -46,6 +46,11 @@ Rows = dict[str, list[Row]]
 CandleKey = tuple[str, int]  # symbol, CandleInterval
 
 
+# The commands whose own fields (not only their reports and events) touch the store.
+_ACCOUNT_OR_LISTING = frozenset({AdjustBalance, CreateAccount, CreateInstrument,
+                                 RemoveInstrument})
+
+
 class Projection:
     """What changed since the last batch, and the candles still open."""
 
@@ -86,6 +91,11 @@ class Projection:
             self._instruments[event.symbol] = sequence
             if isinstance(event, BookChange) and event.trades:
                 self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
+        if type(command) in _ACCOUNT_OR_LISTING:  # not the orders and cancels of trading
+            self._note_other(sequence, command)
+
+    def _note_other(self, sequence: int, command: Command) -> None:
+        accounts, positions = self._accounts, self._positions
         match command:
             case AdjustBalance():
                 accounts[command.account_id] = sequence
