@@ -38,6 +38,8 @@ KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
 )}
 NESTED: dict[str, type[Any]] = {"ref": OrderRef}  # fields that hold a NamedTuple
 _TIMESTAMP = {cls: cls._fields.index("timestamp") for cls in KINDS.values()}
+_NESTED_FIELDS = {cls: [name for name in cls._fields if name in NESTED]
+                  for cls in KINDS.values()}
 _HEADER = struct.Struct(">qq")  # sequence, arrived_ns
 
 
@@ -64,15 +66,16 @@ _to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def encode_payload(command: Command) -> bytes:
-    return _payload(type(command)._fields, command)
+    return _payload(type(command), command)
 
 
-def _payload(names: tuple[str, ...], values: tuple[Any, ...]) -> bytes:
-    fields = dict(zip(names, values, strict=True))
-    for name in NESTED:
-        nested = fields.get(name)
-        if nested is not None:
-            fields[name] = nested._asdict()
+def _payload(cls: type[Any], values: tuple[Any, ...]) -> bytes:
+    names = cls._fields
+    if len(values) != len(names):
+        raise TypeError(f"{cls.__name__} has {len(names)} fields, not {len(values)}")
+    fields = dict(zip(names, values, strict=False))  # checked above: faster than strict
+    for name in _NESTED_FIELDS[cls]:
+        fields[name] = fields[name]._asdict()
     try:
         return orjson.dumps(fields)
     except orjson.JSONEncodeError:  # an int beyond 64 bits
@@ -81,9 +84,8 @@ def _payload(names: tuple[str, ...], values: tuple[Any, ...]) -> bytes:
 
 def checksum(sequence: int, arrived_ns: int, kind: str, payload: bytes) -> int:
     """CRC32 of everything in the entry, so a changed sequence or kind fails it too."""
-    crc = zlib.crc32(_HEADER.pack(sequence, arrived_ns))
-    crc = zlib.crc32(kind.encode() + b"\0", crc)
-    return zlib.crc32(payload, crc)
+    return zlib.crc32(payload, zlib.crc32(_HEADER.pack(sequence, arrived_ns)
+                                          + kind.encode() + b"\0"))
 
 
 def encode(sequence: int, command: Command) -> Entry:
@@ -98,7 +100,7 @@ def encode_fields(sequence: int, kind: str, values: tuple[Any, ...]) -> Entry:
     """The entry for the command of `kind` with these field values, without building the
     command: what the journal's writer process receives (journal/writer.py)."""
     cls = KINDS[kind]
-    payload = _payload(cls._fields, values)
+    payload = _payload(cls, values)
     arrived_ns = values[_TIMESTAMP[cls]]
     return Entry(sequence, arrived_ns, kind, payload,
                  checksum(sequence, arrived_ns, kind, payload))
