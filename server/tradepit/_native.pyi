@@ -1,5 +1,5 @@
-"""Type stubs for `tradepit._native`, the Rust order book (core_rs/python), and the
-order stream's response encoder.
+"""Type stubs for `tradepit._native`, the Rust order book (core_rs/python), the order
+stream's response encoder and the journal's entry encoder.
 
 Semantics, event fields and error messages are specified in core_rs/README.md. Errors are
 raised as the classes in `tradepit.book.errors` (`InvalidOrder`, `UnknownOrder`,
@@ -10,7 +10,7 @@ i64 raise `OverflowError`.
 from collections.abc import Iterable
 from typing import Any, Protocol, Self, final
 
-__all__ = ["Book", "Event", "Order", "encode_stream_response"]
+__all__ = ["Book", "Event", "Order", "encode_journal_entry", "encode_stream_response"]
 
 class _Serializable(Protocol):
     def SerializeToString(self) -> bytes: ...
@@ -23,6 +23,18 @@ def encode_stream_response(reports: Iterable[tuple[Any, ...] | bytes | _Serializ
     `SerializeToString()` gives them. A field of the wrong type raises `TypeError`, an
     integer outside int64 (int32 for the enums) `OverflowError`; a note names the field.
     """
+
+def encode_journal_entry(
+    sequence: int,
+    arrived_ns: int,
+    kind: str,
+    names: tuple[str, ...],
+    values: tuple[Any, ...],
+) -> tuple[bytes, int] | None:
+    """A journal entry's payload and CRC-32 checksum, as `tradepit.journal.codec` writes
+    them: the command's fields `names` with `values` as a compact JSON object. None when
+    a value is one Python must write (an int beyond 64 bits, a string with a lone
+    surrogate, another type)."""
 
 @final
 class Event:

@@ -7,6 +7,7 @@ import pickle
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tradepit._native import encode_journal_entry
 from tradepit.exchange.commands import (
     AdjustBalance,
     AmendOrder,
@@ -21,7 +22,17 @@ from tradepit.exchange.commands import (
     SetTradingStatus,
     SubmitOrder,
 )
-from tradepit.journal.codec import KINDS, CorruptEntry, Entry, decode, encode, encode_fields
+from tradepit.journal import codec
+from tradepit.journal.codec import (
+    KINDS,
+    CorruptEntry,
+    Entry,
+    checksum,
+    decode,
+    encode,
+    encode_fields,
+    python_encode_fields,
+)
 
 big = st.integers(min_value=-(2**80), max_value=2**80)
 time_ns = st.integers(min_value=0, max_value=2**63 - 1)
@@ -59,6 +70,38 @@ def test_commands_round_trip_exactly(command, sequence):
     assert [type(v) for v in decoded] == [type(v) for v in command]
     assert entry.arrived_ns == command.timestamp
     assert encode(sequence, decoded) == entry  # deterministic
+
+
+# Strings with what JSON must escape, non-ASCII and lone surrogates (which the Rust
+# encoder leaves to Python).
+awkward = st.text(st.characters(codec=None, exclude_categories=()), max_size=12)
+awkward_commands = st.one_of(
+    commands,
+    st.builds(SubmitOrder, big, awkward, awkward, big, big, big, big, big, st.booleans(),
+              big, time_ns),
+    st.builds(CancelOrder, big, st.builds(OrderRef, big, awkward), time_ns),
+    st.builds(CreateAccount, awkward, awkward, time_ns, st.booleans()),
+)
+
+
+@given(awkward_commands, st.integers(min_value=1, max_value=2**62))
+def test_the_rust_encoder_gives_the_python_encoders_bytes(command, sequence):
+    kind = type(command).__name__
+    assert codec.ENCODER == "rust"  # built by `make install`
+    assert encode_fields(sequence, kind, tuple(command)) == python_encode_fields(
+        sequence, kind, tuple(command))
+    assert decode(encode(sequence, command)) == command
+
+
+def test_the_rust_encoder_leaves_what_only_python_writes_exactly_to_python():
+    names, values = ("amount", "text"), (2**64, "x")
+    assert encode_journal_entry(1, 2, "AdjustBalance", names, values) is None
+    assert encode_journal_entry(1, 2, "AdjustBalance", names, (1, "\ud800")) is None
+    assert encode_journal_entry(1, 2, "AdjustBalance", names, (1, 1.5)) is None
+    assert encode_journal_entry(1, 2, "AdjustBalance", names, (1, (1, 2))) is None
+    payload, crc = encode_journal_entry(1, 2, "AdjustBalance", names, (-(2**63), "é\n"))
+    assert payload == '{"amount":-9223372036854775808,"text":"é\\n"}'.encode()
+    assert crc == checksum(1, 2, "AdjustBalance", payload)
 
 
 @given(commands, st.integers(min_value=1, max_value=2**62))

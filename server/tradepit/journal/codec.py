@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import orjson
@@ -64,6 +65,15 @@ class Entry(NamedTuple):
 
 _to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
+NativeEntry = Callable[[int, int, str, tuple[str, ...], tuple[Any, ...]],
+                       tuple[bytes, int] | None]
+_native_entry: NativeEntry | None
+try:
+    from tradepit._native import encode_journal_entry as _native_entry
+except ImportError:  # the same entries, from orjson and zlib
+    _native_entry = None
+ENCODER = "python" if _native_entry is None else "rust"
+
 
 def encode_payload(command: Command) -> bytes:
     return _payload(type(command), command)
@@ -98,7 +108,20 @@ def encode(sequence: int, command: Command) -> Entry:
 
 def encode_fields(sequence: int, kind: str, values: tuple[Any, ...]) -> Entry:
     """The entry for the command of `kind` with these field values, without building the
-    command: what the journal's writer process receives (journal/writer.py)."""
+    command: what the journal's writer process receives (journal/writer.py). Encoded in
+    Rust when the extension is built and the values allow (about twice as fast), else
+    in Python; the bytes are the same."""
+    cls = KINDS[kind]
+    arrived_ns = values[_TIMESTAMP[cls]]
+    if _native_entry is not None:
+        encoded = _native_entry(sequence, arrived_ns, kind, cls._fields, values)
+        if encoded is not None:
+            return Entry(sequence, arrived_ns, kind, *encoded)
+    return python_encode_fields(sequence, kind, values)
+
+
+def python_encode_fields(sequence: int, kind: str, values: tuple[Any, ...]) -> Entry:
+    """`encode_fields` with orjson and zlib: the reference the Rust encoder matches."""
     cls = KINDS[kind]
     payload = _payload(cls, values)
     arrived_ns = values[_TIMESTAMP[cls]]
