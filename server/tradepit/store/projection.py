@@ -46,6 +46,7 @@ Rows = dict[str, list[Row]]
 CandleKey = tuple[str, int]  # symbol, CandleInterval
 
 
+_TRADE = ExecType.TRADE
 # The commands whose own fields (not only their reports and events) touch the store.
 _ACCOUNT_OR_LISTING = frozenset({AdjustBalance, CreateAccount, CreateInstrument,
                                  RemoveInstrument})
@@ -78,18 +79,20 @@ class Projection:
         """Record what journal entry `sequence` changed; right after it was applied."""
         orders, accounts, positions = self._orders, self._accounts, self._positions
         for r in reports:
-            accounts[r.account_id] = sequence
-            positions[r.account_id, r.symbol] = sequence
-            if r.order_id:
-                orders[r.order_id] = sequence
-            if r.exec_type == ExecType.TRADE:
+            account_id, order_id = r.account_id, r.order_id
+            accounts[account_id] = sequence
+            positions[account_id, r.symbol] = sequence
+            if order_id:
+                orders[order_id] = sequence
+            if r.exec_type == _TRADE:
                 self._fills.append((
-                    r.account_id, r.trade_id, r.order_id, r.client_order_id, r.symbol,
+                    account_id, r.trade_id, order_id, r.client_order_id, r.symbol,
                     r.side, r.last_price, r.last_quantity, r.fee, r.liquidity,
                     r.timestamp_ns, sequence))
+        instruments = self._instruments
         for event in events:
-            self._instruments[event.symbol] = sequence
-            if isinstance(event, BookChange) and event.trades:
+            instruments[event.symbol] = sequence
+            if type(event) is BookChange and event.trades:
                 self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
         if type(command) in _ACCOUNT_OR_LISTING:  # not the orders and cancels of trading
             self._note_other(sequence, command)
