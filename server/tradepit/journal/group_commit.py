@@ -116,8 +116,8 @@ class GroupCommit:
         commands.append((sequence, command))
         if reports or events:
             effects = self._open
-            if effects is None:
-                self._open = (reports, events)  # the exchange handed these lists over
+            if effects is None:  # copies: later commands extend them
+                self._open = (list(reports), list(events))
                 self._effects.append(self._open)
             else:
                 effects[0].extend(reports)

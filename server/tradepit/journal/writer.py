@@ -33,6 +33,7 @@ from tradepit.journal.codec import encode_fields
 
 _LENGTH = struct.Struct(">Q")
 _PR_SET_PDEATHSIG = 1
+_PARENT = "TRADEPIT_JOURNAL_WRITER_PARENT"  # the server's pid, as the child checks it
 # Where `tradepit` is imported from, so the child finds the same code as the server.
 _SOURCE = str(Path(__file__).resolve().parents[2])
 
@@ -98,7 +99,8 @@ class JournalWriter:
         process = self._process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tradepit.journal.writer",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": _SOURCE if not path else _SOURCE + os.pathsep + path})
+            env={**os.environ, _PARENT: str(os.getpid()),
+                 "PYTHONPATH": _SOURCE if not path else _SOURCE + os.pathsep + path})
         # The URL goes through the pipe, not the command line: it may hold a password.
         await self._exchange(process, ("open", (self.url, self._busy_timeout_ms)))
         return process
@@ -151,7 +153,10 @@ def _read(stream: BinaryIO) -> Any:
     if len(header) < _LENGTH.size:
         return None  # the server is gone
     (size,) = _LENGTH.unpack(header)
-    return pickle.loads(stream.read(size))
+    data = stream.read(size)
+    if len(data) < size:
+        return None  # cut short: the server died while writing it
+    return pickle.loads(data)
 
 
 def _answer(sink: BinaryIO, answer: tuple[str, Any]) -> None:
@@ -196,8 +201,8 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
 
 def main() -> None:
     _die_with_parent()
-    if os.getppid() == 1:  # the server died before the signal was armed
-        return
+    if os.getppid() != int(os.environ.get(_PARENT, os.getppid())):
+        return  # the server died before the signal was armed
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ):
         signal.signal(signum, signal.SIG_IGN)
     # Answers only on the pipe: anything printed goes to the server's output instead.
