@@ -216,6 +216,19 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def paired_ratios(off: list[list[tuple[str, float]]],
+                  on: list[list[tuple[str, float]]]) -> dict[str, list[float]]:
+    """Per scenario, each round's on/off throughput ratio, from rounds of (scenario,
+    orders per second) rows run alternately: a slow moment of the host weighs on both
+    sides of a ratio."""
+    table: dict[str, list[float]] = {}
+    for off_rows, on_rows in zip(off, on, strict=True):
+        for (scenario, quiet), (same, busy) in zip(off_rows, on_rows, strict=True):
+            assert scenario == same, (scenario, same)
+            table.setdefault(scenario, []).append(busy / quiet)
+    return table
+
+
 def write_section(path: Path, section: str, name: str = "book") -> None:
     """Replace the text between a section's markers, appending the block if it is absent."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"

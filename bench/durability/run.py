@@ -40,7 +40,7 @@ from tradepit.journal.snapshots import seal
 from tradepit.journal.store import Journal
 
 from bench.durability.journal_build import build
-from bench.report import machine, write_section
+from bench.report import machine, paired_ratios, write_section
 from bench.server.load import Result, stream_throughput, unary_latency, unary_throughput
 from bench.server.run import ADMIN, funded_key
 
@@ -255,14 +255,11 @@ COMMAND = (".venv/bin/python -m bench.durability.run --orders {orders} --latency
            "{latency} --events {events} --rounds {rounds}")
 
 
-def round_ratios(summary: dict[str, Any], scenario: str) -> list[float]:
-    """On against off in each round (the modes alternate, off first)."""
-    def rate(rows: list[dict[str, Any]]) -> float:
-        [row] = [r for r in rows if r["scenario"] == scenario]
-        return float(row["orders_per_second"])
-
-    rounds = summary["rounds"]
-    return [rate(on) / rate(off) for off, on in zip(rounds["off"], rounds["on"], strict=True)]
+def round_ratios(summary: dict[str, Any]) -> dict[str, list[float]]:
+    """Per scenario, on against off in each round (the modes alternate, off first)."""
+    rates = {mode: [[(r["scenario"], r["orders_per_second"]) for r in rows] for rows in rounds]
+             for mode, rounds in summary["rounds"].items()}
+    return paired_ratios(rates["off"], rates["on"])
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -293,7 +290,7 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     for name in ("stream 100/msg", "unary x16"):
         ratio = on[name]["orders_per_second"] / off[name]["orders_per_second"]
-        paired = round_ratios(summary, name)
+        paired = round_ratios(summary)[name]
         middle = statistics.median(paired)
         lines.append(
             f"| {name} | {on[name]['orders']:,} | {off[name]['orders_per_second']:,.0f} | "

@@ -26,7 +26,7 @@ from pathlib import Path
 import grpc
 import uvloop
 
-from bench.report import machine, write_section
+from bench.report import machine, paired_ratios, write_section
 from bench.server.load import Result, stream_throughput, unary_throughput
 from bench.server.run import ADMIN, funded_key, server_process
 
@@ -77,12 +77,9 @@ def run(count: int, rounds: int) -> dict[str, list[list[Result]]]:
 
 def ratios(runs: dict[str, list[list[Result]]]) -> dict[str, list[float]]:
     """Per scenario, each round's on/off throughput ratio."""
-    table: dict[str, list[float]] = {}
-    for off, on in zip(runs["off"], runs["on"], strict=True):
-        for quiet, busy in zip(off, on, strict=True):
-            table.setdefault(quiet.scenario, []).append(
-                busy.orders_per_second / quiet.orders_per_second)
-    return table
+    rates = {mode: [[(r.scenario, r.orders_per_second) for r in rows] for rows in rounds]
+             for mode, rounds in runs.items()}
+    return paired_ratios(rates["off"], rates["on"])
 
 
 def markdown(runs: dict[str, list[list[Result]]], count: int, rounds: int) -> str:
