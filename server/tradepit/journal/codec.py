@@ -98,12 +98,17 @@ def checksum(sequence: int, arrived_ns: int, kind: str, payload: bytes) -> int:
                                           + kind.encode() + b"\0"))
 
 
-def encode(sequence: int, command: Command) -> Entry:
-    """The entry for `command`; it arrived at its own timestamp."""
+def kind_of(command: Command) -> str:
+    """The entry kind `command` is journaled as; `TypeError` if it is not journaled."""
     kind = type(command).__name__
     if kind not in KINDS:
         raise TypeError(f"not a journal command: {command!r}")
-    return encode_fields(sequence, kind, command)
+    return kind
+
+
+def encode(sequence: int, command: Command) -> Entry:
+    """The entry for `command`; it arrived at its own timestamp."""
+    return encode_fields(sequence, kind_of(command), command)
 
 
 def encode_fields(sequence: int, kind: str, values: tuple[Any, ...]) -> Entry:

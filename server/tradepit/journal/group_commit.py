@@ -31,7 +31,7 @@ from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import ExecutionReport, MarketEvent
-from tradepit.journal.codec import KINDS
+from tradepit.journal.codec import kind_of
 from tradepit.journal.snapshots import Captured, Snapshotter, seal
 from tradepit.journal.writer import JournalWriter
 from tradepit.store.projection import Projection, Rows
@@ -68,7 +68,8 @@ class GroupCommit:
         self.entries = 0  # entries they held
         self.flush_s = flush_ms / 1000
         self._max_pending = max_pending
-        self._commands: list[tuple[int, Command]] = []  # applied, not yet in a batch
+        # Applied, not yet in a batch: (sequence, entry kind, command).
+        self._commands: list[tuple[int, str, Command]] = []
         # Their effects, and releases from `after_pending`, in order.
         self._effects: list[Effects | Release] = []
         self._open: Effects | None = None  # the last of _effects, while commands add to it
@@ -108,12 +109,11 @@ class GroupCommit:
         """Queue an applied command for the next commit, with the reports and market
         events it produced; return the future that completes once it is durable and its
         effects are released."""
-        if type(command).__name__ not in KINDS:
-            raise TypeError(f"not a journal command: {command!r}")
+        kind = kind_of(command)
         sequence = self.next_sequence
         self.next_sequence = sequence + 1
         commands = self._commands
-        commands.append((sequence, command))
+        commands.append((sequence, kind, command))
         if reports or events:
             effects = self._open
             if effects is None:  # copies: later commands extend them
@@ -279,7 +279,8 @@ class GroupCommit:
         if self.on_failing is not None:
             self.on_failing(reason)
 
-    async def _commit(self, entries: list[tuple[int, Command]], rows: Rows | None) -> bool:
+    async def _commit(self, entries: list[tuple[int, str, Command]],
+                      rows: Rows | None) -> bool:
         """Write the batch's commands, retrying until it works; False if closing gave up."""
         if not entries:
             return True

@@ -65,14 +65,14 @@ class JournalWriter:
         async with self._lock:
             await self._started()
 
-    async def append(self, commands: list[tuple[int, Command]],
+    async def append(self, commands: list[tuple[int, str, Command]],
                      rows: dict[str, list[tuple[Any, ...]]] | None,
                      retrying: bool = False) -> None:
-        """`Journal.append` of the entries for these (sequence, command) pairs, encoded
-        in the child. Commands go as their kind and a plain tuple of their fields:
-        pickled 2.5x faster than named tuples."""
-        await self._call("append", [(sequence, type(command).__name__, tuple(command))
-                                    for sequence, command in commands], rows, retrying)
+        """`Journal.append` of the entries for these (sequence, kind, command), encoded
+        in the child. Each command goes as a plain tuple of its fields: pickled 2.5x
+        faster than a named tuple."""
+        await self._call("append", [(sequence, kind, tuple(command))
+                                    for sequence, kind, command in commands], rows, retrying)
 
     async def write_snapshot(self, row: Any) -> None:
         await self._call("write_snapshot", tuple(row))
