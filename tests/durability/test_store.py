@@ -12,6 +12,8 @@ from typing import Any
 import grpc
 from sqlalchemy import delete, event
 from tradepit.book import load_backend
+from tradepit.exchange.commands import CreateAccount
+from tradepit.exchange.exchange import Exchange
 from tradepit.journal.schema import metadata
 from tradepit.journal.store import STORE_TABLES, Journal
 from tradepit.marketdata import messages
@@ -19,6 +21,7 @@ from tradepit.marketdata.candles import INTERVAL_NS
 from tradepit.server import convert
 from tradepit.server.app import Running, start
 from tradepit.server.history import History, MemoryHistory, StoreHistory
+from tradepit.store.projection import Projection, account_row
 from tradepit.store.reader import StoreReader
 from tradepit_client import Client
 from tradepit_client.v1 import account_pb2, common_pb2, marketdata_pb2, marketdata_pb2_grpc
@@ -196,3 +199,18 @@ async def test_candles_from_the_store_equal_the_hub_and_outlive_a_restart(databa
                    for before, after in zip(stored[interval], restarted[interval], strict=True))
     finally:
         await running.stop(None)
+
+
+def test_accounts_created_in_one_batch_each_get_their_row() -> None:
+    """A batch is noted when it is cut, after all its commands ran: each CreateAccount
+    must still name its own account, not the newest."""
+    exchange = Exchange()
+    created = [CreateAccount(f"agent-{i}", f"key-{i}", 10 + i) for i in range(3)]
+    applied = []
+    for command in created:
+        exchange.execute(command)
+        applied.append((command, exchange.take_reports(), exchange.take_market_events()))
+    projection = Projection(exchange)
+    projection.note_all(5, applied)
+    assert projection.take()["accounts"] == [account_row(exchange.accounts[i + 1], 5 + i)
+                                             for i in range(3)]

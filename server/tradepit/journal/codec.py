@@ -38,6 +38,8 @@ KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     SubmitOrder, CancelOrder, AmendOrder, CancelAll, RemoveInstrument, SetLimits,
 )}
 NESTED: dict[str, type[Any]] = {"ref": OrderRef}  # fields that hold a NamedTuple
+# The entry kind of each journaled command class (its name).
+KIND_OF: dict[type[Any], str] = {cls: kind for kind, cls in KINDS.items()}
 _TIMESTAMP = {cls: cls._fields.index("timestamp") for cls in KINDS.values()}
 _NESTED_FIELDS = {cls: [name for name in cls._fields if name in NESTED]
                   for cls in KINDS.values()}
@@ -100,8 +102,8 @@ def checksum(sequence: int, arrived_ns: int, kind: str, payload: bytes) -> int:
 
 def kind_of(command: Command) -> str:
     """The entry kind `command` is journaled as; `TypeError` if it is not journaled."""
-    kind = type(command).__name__
-    if kind not in KINDS:
+    kind = KIND_OF.get(type(command))
+    if kind is None:
         raise TypeError(f"not a journal command: {command!r}")
     return kind
 

@@ -11,9 +11,10 @@ acknowledged.
 With `projection` set, the commands' effects on the queryable store (tradepit/store)
 are read when a batch is cut, and written in the batch's transaction.
 
-With `snapshots` set, the state is captured on the loop right after every Nth entry is
-applied, and sealed and stored in the background once that entry is durable; closing
-takes a last one after the final commit.
+With `snapshots` set, the state is captured on the loop when a batch is cut at least N
+entries after the last snapshot (the state is then the batch's last entry's), and sealed
+and stored in the background once that entry is durable; closing takes a last one after
+the final commit.
 
 If a commit fails, the batch is retried with backoff until it succeeds, and meanwhile
 new commands are refused (`UNAVAILABLE`): what is in memory but not yet durable is
@@ -26,12 +27,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from itertools import chain
+from operator import itemgetter
 
 from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import ExecutionReport, MarketEvent
-from tradepit.journal.codec import kind_of
+from tradepit.journal.codec import KIND_OF
 from tradepit.journal.snapshots import Captured, Snapshotter, seal
 from tradepit.journal.writer import JournalWriter
 from tradepit.store.projection import Projection, Rows
@@ -44,13 +47,19 @@ RETRY_MAX_S = 1.0
 Release = Callable[[], None]
 # What the gateway does with commands' effects once they are durable.
 Publish = Callable[[list[ExecutionReport], list[MarketEvent]], None]
+# An applied command with the reports and market events it produced.
+Applied = tuple[Command, list[ExecutionReport], list[MarketEvent]]
 # The reports and market events of consecutive commands, published in one call.
 Effects = tuple[list[ExecutionReport], list[MarketEvent]]
+_COMMAND, _REPORTS, _EVENTS = itemgetter(0), itemgetter(1), itemgetter(2)
+# What a batch is sent to the writer as: (sequence, entry kind, the command's fields).
+Entries = list[tuple[int, str, tuple[object, ...]]]
 
 
 class GroupCommit:
-    """Commands and their effects wait in plain lists: per command, the order path only
-    appends to them (the writer process encodes the entries), and a batch's effects leave
+    """Per command, the order path appends one tuple to a list; numbering the entries,
+    grouping their effects and noting their store rows happen when a batch is cut, in
+    one pass over it (the writer process encodes the entries). A batch's effects leave
     in a few calls rather than one per command."""
 
     def __init__(self, journal: JournalWriter, next_sequence: int, publish: Publish, *,
@@ -68,11 +77,10 @@ class GroupCommit:
         self.entries = 0  # entries they held
         self.flush_s = flush_ms / 1000
         self._max_pending = max_pending
-        # Applied, not yet in a batch: (sequence, entry kind, command).
-        self._commands: list[tuple[int, str, Command]] = []
-        # Their effects, and releases from `after_pending`, in order.
-        self._effects: list[Effects | Release] = []
-        self._open: Effects | None = None  # the last of _effects, while commands add to it
+        # Applied, not yet in a batch, numbered from next_sequence on.
+        self._commands: list[Applied] = []
+        # Releases from `after_pending`, each after the effects of the first n commands.
+        self._releases: list[tuple[int, Release]] = []
         self._last_start = -float("inf")  # when the last commit started (loop time)
         self._closing: str | None = None
         self._give_up_at = float("inf")
@@ -107,28 +115,12 @@ class GroupCommit:
     def append(self, command: Command, reports: list[ExecutionReport],
                events: list[MarketEvent]) -> asyncio.Future[None]:
         """Queue an applied command for the next commit, with the reports and market
-        events it produced; return the future that completes once it is durable and its
-        effects are released."""
-        kind = kind_of(command)
-        sequence = self.next_sequence
-        self.next_sequence = sequence + 1
+        events it produced (lists no one changes afterwards); return the future that
+        completes once it is durable and its effects are released."""
+        if type(command) not in KIND_OF:
+            raise TypeError(f"not a journal command: {command!r}")
         commands = self._commands
-        commands.append((sequence, kind, command))
-        if reports or events:
-            effects = self._open
-            if effects is None:  # copies: later commands extend them
-                self._open = (list(reports), list(events))
-                self._effects.append(self._open)
-            else:
-                effects[0].extend(reports)
-                effects[1].extend(events)
-        if self.projection is not None:
-            self.projection.note(sequence, command, reports, events)
-        self._last_arrived_ns = command.timestamp
-        snapshots = self.snapshots
-        if (snapshots is not None and snapshots.due(sequence)
-                and self._captured is None and self._snapshot_idle()):
-            self._captured = snapshots.capture(sequence, command.timestamp)
+        commands.append((command, reports, events))
         if len(commands) == 1:
             self._ready.set()
         elif len(commands) >= self.batch_size:
@@ -137,16 +129,15 @@ class GroupCommit:
 
     def after_pending(self, release: Release) -> None:
         """Run `release` after the effects of everything applied so far, in order."""
-        if not self._commands and not self._effects and self._in_flight is None:
+        if not self._commands and not self._releases and self._in_flight is None:
             release()
         else:
-            self._effects.append(release)
-            self._open = None
+            self._releases.append((len(self._commands), release))
             self._ready.set()
 
     def settled(self) -> asyncio.Future[None] | None:
         """The future for everything applied so far; None when all of it is durable."""
-        if self._commands or self._effects:
+        if self._commands or self._releases:
             return self._covered
         return self._in_flight
 
@@ -203,7 +194,7 @@ class GroupCommit:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if not self._commands and not self._effects:
+            if not self._commands and not self._releases:
                 if self._closing is not None:
                     return
                 self._ready.clear()
@@ -216,13 +207,13 @@ class GroupCommit:
                     await asyncio.wait_for(self._full.wait(), wait)
             self._last_start = loop.time()
             commands, self._commands = self._commands, []
-            effects, self._effects = self._effects, []
-            self._open = None
+            releases, self._releases = self._releases, []
             # The state is now exactly as the batch's last command left it.
+            entries, effects = self._cut(commands, releases)
             rows = None if self.projection is None else self.projection.take()
             in_flight = self._in_flight = self._covered
             self._covered = loop.create_future()
-            if not await self._commit(commands, rows):
+            if not await self._commit(entries, rows):
                 self._commands[:0] = commands  # for close() to count
                 for future in (in_flight, self._covered):
                     future.set_exception(Reject(
@@ -234,6 +225,36 @@ class GroupCommit:
             self._in_flight = None
             in_flight.set_result(None)
             self._start_snapshot()
+
+    def _cut(self, commands: list[Applied],
+             releases: list[tuple[int, Release]]) -> tuple[Entries, list[Effects | Release]]:
+        """Number a batch's commands as journal entries, and group their effects into
+        runs between the releases; the projection notes what each entry touched, and a
+        snapshot is captured if one is due (the state is the batch's last entry's)."""
+        first = self.next_sequence
+        self.next_sequence = first + len(commands)
+        if self.projection is not None:
+            self.projection.note_all(first, commands)
+        kind_of = KIND_OF
+        entries: Entries = [(sequence, kind_of[type(command)], tuple(command))
+                            for sequence, command in enumerate(map(_COMMAND, commands), first)]
+        effects: list[Effects | Release] = []
+        done = 0
+        for after, release in releases:
+            if after > done:
+                effects.append(_effects(commands[done:after]))
+                done = after
+            effects.append(release)
+        if done < len(commands):
+            effects.append(_effects(commands[done:] if done else commands))
+        if commands:
+            last = first + len(commands) - 1
+            self._last_arrived_ns = commands[-1][0].timestamp
+            snapshots = self.snapshots
+            if (snapshots is not None and snapshots.due(last) and self._captured is None
+                    and self._snapshot_idle()):
+                self._captured = snapshots.capture(last, self._last_arrived_ns)
+        return entries, effects
 
     def _release(self, effects: list[Effects | Release]) -> None:
         publish = self.publish
@@ -279,8 +300,7 @@ class GroupCommit:
         if self.on_failing is not None:
             self.on_failing(reason)
 
-    async def _commit(self, entries: list[tuple[int, str, Command]],
-                      rows: Rows | None) -> bool:
+    async def _commit(self, entries: Entries, rows: Rows | None) -> bool:
         """Write the batch's commands, retrying until it works; False if closing gave up."""
         if not entries:
             return True
@@ -313,3 +333,9 @@ class GroupCommit:
         self.batches += 1
         self.entries += len(entries)
         return True
+
+
+def _effects(commands: list[Applied]) -> Effects:
+    """The reports and market events of consecutive commands, in order, as one run."""
+    return (list(chain.from_iterable(map(_REPORTS, commands))),
+            list(chain.from_iterable(map(_EVENTS, commands))))

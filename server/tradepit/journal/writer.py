@@ -28,7 +28,6 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tradepit.exchange.commands import Command
 from tradepit.journal.codec import encode_fields
 
 _LENGTH = struct.Struct(">Q")
@@ -65,14 +64,13 @@ class JournalWriter:
         async with self._lock:
             await self._started()
 
-    async def append(self, commands: list[tuple[int, str, Command]],
+    async def append(self, commands: list[tuple[int, str, tuple[Any, ...]]],
                      rows: dict[str, list[tuple[Any, ...]]] | None,
                      retrying: bool = False) -> None:
-        """`Journal.append` of the entries for these (sequence, kind, command), encoded
-        in the child. Each command goes as a plain tuple of its fields: pickled 2.5x
-        faster than a named tuple."""
-        await self._call("append", [(sequence, kind, tuple(command))
-                                    for sequence, kind, command in commands], rows, retrying)
+        """`Journal.append` of the entries for these (sequence, kind, fields), encoded in
+        the child. Fields come as a plain tuple, not the command: pickled 2.5x faster
+        than a named tuple."""
+        await self._call("append", commands, rows, retrying)
 
     async def write_snapshot(self, row: Any) -> None:
         await self._call("write_snapshot", tuple(row))
