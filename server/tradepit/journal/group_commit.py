@@ -242,11 +242,11 @@ class GroupCommit:
         done = 0
         for after, release in releases:
             if after > done:
-                effects.append(_effects(commands[done:after]))
+                effects.append(_run_of(commands[done:after]))
                 done = after
             effects.append(release)
         if done < len(commands):
-            effects.append(_effects(commands[done:] if done else commands))
+            effects.append(_run_of(commands[done:] if done else commands))
         if commands:
             last = first + len(commands) - 1
             self._last_arrived_ns = commands[-1][0].timestamp
@@ -335,7 +335,7 @@ class GroupCommit:
         return True
 
 
-def _effects(commands: list[Applied]) -> Effects:
+def _run_of(commands: list[Applied]) -> Effects:
     """The reports and market events of consecutive commands, in order, as one run."""
     return (list(chain.from_iterable(map(_REPORTS, commands))),
             list(chain.from_iterable(map(_EVENTS, commands))))
