@@ -30,6 +30,7 @@ from tradepit.journal.codec import (
     checksum,
     decode,
     encode,
+    encode_all,
     encode_fields,
     python_encode_fields,
 )
@@ -104,11 +105,15 @@ def test_the_rust_encoder_leaves_what_only_python_writes_exactly_to_python():
     assert crc == checksum(1, 2, "AdjustBalance", payload)
 
 
-@given(commands, st.integers(min_value=1, max_value=2**62))
-def test_the_writer_process_encodes_a_command_from_its_pickled_fields_alike(command, sequence):
-    """The server sends (sequence, kind, fields) to the writer process (journal/writer.py)."""
-    sent = pickle.loads(pickle.dumps((sequence, type(command).__name__, tuple(command))))
-    assert encode_fields(*sent) == encode(sequence, command)
+@given(st.lists(commands, max_size=5), st.integers(min_value=1, max_value=2**62))
+def test_the_writer_process_encodes_a_batch_from_its_pickled_fields_alike(batch, first):
+    """The server sends (sequence, kind, fields) to the writer process (journal/writer.py),
+    which encodes the batch in one call."""
+    sent = pickle.loads(pickle.dumps([(first + i, type(c).__name__, tuple(c))
+                                      for i, c in enumerate(batch)]))
+    entries = encode_all(sent)
+    assert entries == [encode(first + i, c) for i, c in enumerate(batch)]
+    assert all(type(entry) is Entry for entry in entries)
 
 
 def test_encoding_is_plain_json_named_by_field():

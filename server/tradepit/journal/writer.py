@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tradepit.journal.codec import encode_fields
+from tradepit.journal.codec import encode_all
 
 _LENGTH = struct.Struct(">Q")
 _PR_SET_PDEATHSIG = 1
@@ -179,8 +179,7 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
                 raise RuntimeError("the journal writer was not opened")
             elif operation == "append":
                 commands, rows, retrying = arguments
-                journal.append([encode_fields(*command) for command in commands], rows,
-                               retrying)
+                journal.append(encode_all(commands), rows, retrying)
             elif operation == "write_snapshot":
                 journal.write_snapshot(SnapshotRow._make(arguments[0]))
             elif operation == "close":

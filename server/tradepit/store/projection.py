@@ -151,9 +151,9 @@ class Projection:
                                    for symbol, s in self._instruments.items()]
             self._instruments = {}
         if self._orders:
-            orders = exchange.orders
-            rows["orders"] = [order_row(orders[o], s) for o, s in self._orders.items()
-                              if o in orders]
+            order = exchange.orders.get
+            rows["orders"] = [order_row(found, s) for o, s in self._orders.items()
+                              if (found := order(o)) is not None]
             self._orders = {}
         if self._fills:
             rows["fills"], self._fills = self._fills, []
