@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# As the server sets it (tradepit/server/__init__.py): servers in this process fork
+# snapshot children, which gRPC's fork handlers must stay out of.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from collections.abc import Callable
 from typing import Any
 

@@ -36,7 +36,7 @@ from tradepit.exchange.commands import (
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import Exchange
 from tradepit.journal.codec import Entry, encode
-from tradepit.journal.snapshots import Captured, Snapshotter
+from tradepit.journal.snapshots import Captured, Forked, Snapshotter
 from tradepit.journal.store import Journal
 from tradepit.server.app import build_exchange
 from tradepit.store.projection import Projection
@@ -56,7 +56,8 @@ class Built:
     resting: int  # open orders left in the book at the end
     seconds: float
     exchange: Exchange  # the state the journal replays to, for a digest check
-    snapshot: Captured | None = None  # the state after entry `snapshot_at`, if asked for
+    # the state after entry `snapshot_at`, if asked for, taken as the server takes one
+    snapshot: Captured | Forked | None = None
 
 
 def _setup(settings: Settings, now: int) -> list[Command]:
@@ -91,7 +92,7 @@ def build(settings: Settings, events: int, seed: int = 5, snapshot_at: int = 0) 
     sequence = submits = cancels = trades = 0
     snapshotter = Snapshotter(exchange, snapshot_at, exchange._book_factory)
     projection = Projection(exchange)  # the queryable store's rows, as the server writes them
-    captured: Captured | None = None
+    captured: Captured | Forked | None = None
 
     def accept(command: Command) -> Any:
         nonlocal sequence, captured
@@ -104,7 +105,7 @@ def build(settings: Settings, events: int, seed: int = 5, snapshot_at: int = 0) 
         projection.note(sequence, command, exchange.take_reports(),
                         exchange.take_market_events())
         if sequence == snapshot_at:
-            captured = snapshotter.capture(sequence, command.timestamp)
+            captured = snapshotter.take(sequence, command.timestamp)
         if len(pending) >= TRANSACTION:
             journal.append(pending, projection.take())
             pending.clear()

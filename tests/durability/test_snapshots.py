@@ -15,7 +15,7 @@ from tradepit.exchange.commands import CancelAll, SubmitOrder
 from tradepit.exchange.digest import state_digest
 from tradepit.exchange.snapshot import Unusable, capture, load
 from tradepit.journal.schema import snapshot
-from tradepit.journal.snapshots import open_snapshot
+from tradepit.journal.snapshots import can_fork, open_snapshot
 from tradepit.journal.store import Journal
 from tradepit.server.app import start
 
@@ -65,11 +65,17 @@ async def _restart(url: str, backend: str) -> tuple[Any, str, list[str]]:
 
 
 async def test_a_snapshot_plus_the_journal_tail_recovers_a_full_replay(database_url: str,
-                                                                      book_backend: str):
-    before = await _history(database_url, book_backend)
+                                                                      book_backend: str,
+                                                                      caplog):
+    with caplog.at_level(logging.INFO, logger="tradepit.journal.snapshots"):
+        before = await _history(database_url, book_backend)
     last, snapshots = _journal_state(database_url)
     assert len(snapshots) == 2 and snapshots[0] == last, "the stop takes the newest"
     assert last > 2 * EVERY
+    # those taken under load were captured and sealed by a forked child
+    assert can_fork()
+    assert f"snapshot at journal entry {snapshots[1]}: process" in caplog.text
+    assert f"snapshot at journal entry {snapshots[1]} sealed by process" in caplog.text
 
     # the newest covers everything: nothing to replay
     other = "python" if book_backend == "rust" else "rust"
@@ -84,6 +90,27 @@ async def test_a_snapshot_plus_the_journal_tail_recovers_a_full_replay(database_
     assert recovered.replayed == last - snapshots[1] > 0
     assert (digest, audit) == (before, [])
     assert fresh_digest(database_url, book_backend) == before
+
+
+async def test_a_snapshot_child_that_fails_costs_that_snapshot_only(database_url: str,
+                                                                   monkeypatch, caplog):
+    def broken(_exchange: Any) -> bytes:
+        raise RuntimeError("the capture broke")
+
+    monkeypatch.setattr("tradepit.journal.snapshots.capture", broken)  # the child has it too
+    running = await start(durable_settings(database_url, snapshot_every=EVERY))
+    try:
+        with caplog.at_level(logging.INFO, logger="tradepit.journal"):
+            await run_load(running.address, Ledger(), seed=5, tag="f", accounts=2,
+                           duration=0.4)
+    finally:
+        monkeypatch.undo()
+        await running.stop(None)
+    assert "the snapshot process exited with code 1" in caplog.text
+    assert running.gateway.exchange.audit() == []
+    last, snapshots = _journal_state(database_url)
+    assert snapshots == [last], "only the one taken at the stop"
+    assert fresh_digest(database_url, "rust") == state_digest(running.gateway.exchange)
 
 
 async def test_a_corrupted_snapshot_is_detected_and_skipped(database_url: str, caplog):

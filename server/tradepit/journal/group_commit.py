@@ -11,10 +11,10 @@ acknowledged.
 With `projection` set, the commands' effects on the queryable store (tradepit/store)
 are read when a batch is cut, and written in the batch's transaction.
 
-With `snapshots` set, the state is captured on the loop when a batch is cut at least N
-entries after the last snapshot (the state is then the batch's last entry's), and sealed
-and stored in the background once that entry is durable; closing takes a last one after
-the final commit.
+With `snapshots` set, a snapshot is started when a batch is cut at least N entries after
+the last one (the state is then the batch's last entry's): a forked child captures and
+seals it (journal/snapshots.py), and it is stored once that entry is durable. Closing
+takes a last one after the final commit.
 
 If a commit fails, the batch is retried with backoff until it succeeds, and meanwhile
 new commands are refused (`UNAVAILABLE`): what is in memory but not yet durable is
@@ -35,7 +35,7 @@ from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import ExecutionReport, MarketEvent
 from tradepit.journal.codec import KIND_OF
-from tradepit.journal.snapshots import Captured, Snapshotter, seal
+from tradepit.journal.snapshots import Captured, Forked, Snapshotter
 from tradepit.journal.writer import JournalWriter
 from tradepit.store.projection import Projection, Rows
 
@@ -91,7 +91,7 @@ class GroupCommit:
         self._full = asyncio.Event()
         self.snapshots: Snapshotter | None = None  # None: no snapshots
         self.projection: Projection | None = None  # None: no queryable store
-        self._captured: Captured | None = None  # waiting for its entry to be durable
+        self._captured: Captured | Forked | None = None  # waiting for its entry to be durable
         self._snapshot_task: asyncio.Task[None] | None = None  # sealing and storing one
         self._last_arrived_ns = 0
         self._task = loop.create_task(self._run(), name="journal group commit")
@@ -173,6 +173,9 @@ class GroupCommit:
         lost = len(self._commands)
         if self._snapshot_task is not None:
             await self._snapshot_task
+        captured, self._captured = self._captured, None
+        if isinstance(captured, Forked):  # its entry never became durable
+            captured.discard()
         snapshots = self.snapshots
         if (snapshots is not None and snapshots.every > 0 and not lost
                 and snapshots.last_sequence < self.committed_sequence == self.next_sequence - 1):
@@ -253,7 +256,7 @@ class GroupCommit:
             snapshots = self.snapshots
             if (snapshots is not None and snapshots.due(last) and self._captured is None
                     and self._snapshot_idle()):
-                self._captured = snapshots.capture(last, self._last_arrived_ns)
+                self._captured = snapshots.take(last, self._last_arrived_ns)
         return entries, effects
 
     def _release(self, effects: list[Effects | Release]) -> None:
@@ -280,20 +283,20 @@ class GroupCommit:
             self._snapshot_task = asyncio.get_running_loop().create_task(
                 self._store_snapshot(captured), name="journal snapshot")
 
-    async def _store_snapshot(self, captured: Captured) -> None:
-        """Seal in a thread of its own (commits go on meanwhile), then write through the
-        writer, one transaction between two commits. A failure loses only the snapshot:
-        the journal still holds everything."""
+    async def _store_snapshot(self, captured: Captured | Forked) -> None:
+        """Wait for the seal (commits go on meanwhile), then write through the writer,
+        one transaction between two commits. A failure loses only the snapshot: the
+        journal still holds everything."""
         assert self.snapshots is not None
         try:
-            row = await asyncio.to_thread(seal, captured, self.snapshots.book_factory)
+            row = await captured.sealed(self.snapshots.book_factory)
             await self.journal.write_snapshot(row)
         except Exception:
             log.exception("the snapshot at journal entry %d was not stored; recovery will "
                           "use an older one and a longer replay", captured.sequence)
             return
         log.info("snapshot at journal entry %d stored (%d bytes)", captured.sequence,
-                 len(captured.payload))
+                 len(row.payload))
 
     def _set_failing(self, reason: str | None) -> None:
         self.failing = reason

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import pickle
 import signal
@@ -28,10 +27,10 @@ import sys
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from tradepit.journal.children import die_with_parent
 from tradepit.journal.codec import encode_all
 
 _LENGTH = struct.Struct(">Q")
-_PR_SET_PDEATHSIG = 1
 _PARENT = "TRADEPIT_JOURNAL_WRITER_PARENT"  # the server's pid, as the child checks it
 # Where `tradepit` is imported from, so the child finds the same code as the server.
 _SOURCE = str(Path(__file__).resolve().parents[2])
@@ -141,11 +140,6 @@ class JournalWriter:
 # ---------------------------------------------------------------- the child
 
 
-def _die_with_parent() -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: end of input stops it
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _read(stream: BinaryIO) -> Any:
     header = stream.read(_LENGTH.size)
     if len(header) < _LENGTH.size:
@@ -197,7 +191,7 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
 
 
 def main() -> None:
-    _die_with_parent()
+    die_with_parent()  # elsewhere than Linux, the end of its input stops it
     if os.getppid() != int(os.environ.get(_PARENT, os.getppid())):
         return  # the server died before the signal was armed
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ):
