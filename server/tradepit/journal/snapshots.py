@@ -181,6 +181,11 @@ def _capture_and_exit(exchange: Exchange, sequence: int, last_time_ns: int,
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
+        # Only the output file and the standard streams: the parent's sockets and pipes
+        # must close when the parent closes them, not when this child is done.
+        keep = out.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
         # The state cannot move here, so its digest is the one the payload must load to:
         # recovery checks that (open_snapshot), and loading it here too would add half
         # again to the child's time.
