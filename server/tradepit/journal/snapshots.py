@@ -181,6 +181,7 @@ def _capture_and_exit(exchange: Exchange, sequence: int, last_time_ns: int,
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
+        _yield_the_cpu()
         # Only the output file and the standard streams: the parent's sockets and pipes
         # must close when the parent closes them, not when this child is done.
         keep = out.fileno()
@@ -199,6 +200,16 @@ def _capture_and_exit(exchange: Exchange, sequence: int, last_time_ns: int,
         traceback.print_exc()
     finally:
         os._exit(code)
+
+
+def _yield_the_cpu() -> None:
+    """Run only on CPU time the server does not want (SCHED_IDLE, else the lowest nice
+    value): nothing waits for a snapshot, while every order waits for the event loop and
+    the journal's writer."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        os.nice(19)
 
 
 async def _exited(pid: int) -> tuple[int, float]:
