@@ -422,9 +422,10 @@ def markdown(summary: dict[str, Any]) -> str:
         "it: in a paired harness with 150,000-order stream runs (3 alternating pairs, by "
         "hand, 2026-11-22), the journal on with the default interval made 0.58x the "
         "orders/s of the same runs with snapshots off while the capture held the event "
-        "loop, and 0.74x once a forked child took it (the child's CPU still competes for "
-        "the two cores). What the fork removes is the pause: the loop is held only for the "
-        "fork, not for the capture.",
+        "loop, 0.74x once a forked child took it (its CPU competing for the two cores), "
+        "and 0.94x (1.05x, 1.25x and 1.07x the other way round) now that the child runs "
+        "at SCHED_IDLE, on CPU time the server leaves unused. The loop is held only for "
+        "the fork.",
         "",
         "Noise: this is a shared machine with two CPUs, and with the journal on three "
         "processes compete for them: the client, the server's event loop and the journal's "
