@@ -150,3 +150,41 @@ async def test_refused_commands_are_not_journaled(durable_server: Running, datab
                                                       reference_price=100),
                     metadata=admin.metadata)
         assert rows(database) == committed
+
+
+async def test_a_stream_runs_ahead_of_a_slow_commit_by_a_bounded_amount(
+        durable_server: Running, stalled: Stall):
+    """While a commit is written, a stream's requests go on being applied until
+    `max_ahead` wait; then the stream waits, and the next commit takes them all."""
+    journal = durable_server.gateway.journal
+    assert journal is not None
+    messages, per_message = 50, 100
+    async with Client(durable_server.address) as client:
+        stalled.set()
+        await client.create_account("ahead")
+        stalled.clear()
+        before = journal.entries
+        async with client.session() as session:
+
+            async def send() -> None:
+                for message in range(messages):
+                    for i in range(per_message):
+                        session.submit("ACME", BUY, 1, 9_000 + i, type=LIMIT,
+                                       client_order_id=f"a{message}-{i}")
+                    await session.flush()
+
+            sender = asyncio.ensure_future(send())
+            while journal.pending < journal.max_ahead:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.3)
+            # held: past the limit by less than one message, and nothing durable
+            assert journal.max_ahead <= journal.pending < journal.max_ahead + per_message
+            assert journal.entries == before
+            stalled.set()
+            acknowledged = 0
+            async for report in session:
+                acknowledged += report.exec_type == common_pb2.EXEC_TYPE_NEW
+                if acknowledged == messages * per_message:
+                    break
+            await sender
+    assert journal.entries - before == messages * per_message

@@ -4,7 +4,8 @@ The gateway applies a command to the in-memory exchange at once and appends it h
 with what it produced (execution reports, market events). A background task writes
 everything pending in one transaction, through the journal's writer process (writer.py),
 so the event loop keeps serving: commits start at most every `flush_ms` (at once when
-the journal was idle that long), or sooner when `batch_size` entries are waiting. Only
+the journal was idle that long), or sooner when `batch_size` entries are waiting; one
+commit is written at a time, and the next takes everything that waited meanwhile. Only
 then are the batch's effects released, in order, and the callers that wait on it
 acknowledged.
 
@@ -64,12 +65,16 @@ class GroupCommit:
 
     def __init__(self, journal: JournalWriter, next_sequence: int, publish: Publish, *,
                  flush_ms: float = 2.0, batch_size: int = 1_000,
-                 max_pending: int = 100_000) -> None:
+                 max_pending: int = 100_000, batches_ahead: int = 3) -> None:
         self.journal = journal
         self.publish = publish
         self.next_sequence = next_sequence
         self.committed_sequence = next_sequence - 1
         self.batch_size = batch_size
+        # How many commands order streams may apply while a commit is being written before
+        # they wait (`room`); the next commit takes them all, so when the disk is slow the
+        # batches grow and more commands share each fsync.
+        self.max_ahead = batch_size * batches_ahead
         self.failing: str | None = None  # the last commit error, while commits fail
         # Told the reason when commits start failing, and None once they work again.
         self.on_failing: Callable[[str | None], None] | None = None
@@ -147,10 +152,9 @@ class GroupCommit:
         return len(self._commands)
 
     async def room(self) -> None:
-        """Wait while a full batch is pending behind a commit still being written: then
-        the loop fills the next batch while the full one commits, and no more than two
-        batches are ever held."""
-        while len(self._commands) >= self.batch_size and self._closing is None:
+        """Wait while `max_ahead` commands are pending behind a commit still being
+        written: memory stays bounded, and the next commit takes them all."""
+        while len(self._commands) >= self.max_ahead and self._closing is None:
             in_flight = self._in_flight
             if in_flight is None:
                 await asyncio.sleep(0)  # the committer takes the full batch at once

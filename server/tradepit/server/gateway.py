@@ -150,9 +150,10 @@ class Gateway:
 
     async def throttle(self) -> None:
         """Make a writer that does not wait per command (an order stream) wait for the
-        journal while a full batch is already pending: memory stays bounded."""
+        journal while it is as far ahead of the commit in flight as the journal allows:
+        memory stays bounded."""
         journal = self.journal
-        if journal is not None and journal.pending >= journal.batch_size:
+        if journal is not None and journal.pending >= journal.max_ahead:
             await journal.room()
 
     def after_pending(self, release: Callable[[], None]) -> None:
