@@ -35,7 +35,7 @@ from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import ExecutionReport, MarketEvent
-from tradepit.journal.codec import KIND_OF
+from tradepit.journal.codec import KIND_OF, kind_of
 from tradepit.journal.snapshots import Captured, Forked, Snapshotter
 from tradepit.journal.writer import JournalWriter
 from tradepit.store.projection import Projection, Rows
@@ -122,8 +122,7 @@ class GroupCommit:
         """Queue an applied command for the next commit, with the reports and market
         events it produced (lists no one changes afterwards); return the future that
         completes once it is durable and its effects are released."""
-        if type(command) not in KIND_OF:
-            raise TypeError(f"not a journal command: {command!r}")
+        kind_of(command)  # a TypeError here, not in the committer, for what is not journaled
         commands = self._commands
         commands.append((command, reports, events))
         if len(commands) == 1:
@@ -242,8 +241,8 @@ class GroupCommit:
         self.next_sequence = first + len(commands)
         if self.projection is not None:
             self.projection.note_all(first, commands)
-        kind_of = KIND_OF
-        entries: Entries = [(sequence, kind_of[type(command)], tuple(command))
+        kinds = KIND_OF
+        entries: Entries = [(sequence, kinds[type(command)], tuple(command))
                             for sequence, command in enumerate(map(_COMMAND, commands), first)]
         effects: list[Effects | Release] = []
         done = 0

@@ -70,8 +70,7 @@ class Forked:
             try:
                 code, self.child_cpu_s = await _exited(self.pid)
             except BaseException:  # not collected yet, so the pid is still the child's
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
+                self._kill()
                 raise
             if code != 0:
                 raise RuntimeError(f"the snapshot process exited with code {code}")
@@ -83,9 +82,12 @@ class Forked:
 
     def discard(self) -> None:
         """Stop the child and drop its snapshot (its entry never became durable)."""
+        self._kill()
+        self._out.close()
+
+    def _kill(self) -> None:
         os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
-        self._out.close()
 
 
 def checksum(payload: bytes) -> str:
