@@ -9,7 +9,7 @@ from bench.durability.run import MODES, markdown, run
 
 
 def test_both_modes_answer_every_order_and_the_journal_recovers_whole():
-    summary = run(orders=200, latency_orders=50, events=2_000, rounds=1)
+    summary = run(orders=200, latency_orders=50, events=2_000, rounds=1, loop_orders=500)
     for mode in MODES:
         assert set(summary["throughput"][mode]) == {"stream 100/msg", "unary x16", "unary x1"}
         assert all(row["rejected"] == 0 and row["orders"] > 0
@@ -20,3 +20,7 @@ def test_both_modes_answer_every_order_and_the_journal_recovers_whole():
     assert recovery["digest_matches"]
     assert recovery["audit"] == "clean"
     assert "## Durability" in markdown(summary)
+    cost = summary["loop_cost"]
+    assert cost["off"]["event loop CPU"] > 0 and cost["on"]["event loop CPU"] > 0
+    assert cost["off"]["writer CPU"] == 0  # no writer without the journal
+    assert cost["on"]["cut a batch (entries, store notes)"] > 0

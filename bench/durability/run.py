@@ -40,6 +40,7 @@ from tradepit.exchange.digest import state_digest
 from tradepit.journal.snapshots import Forked
 from tradepit.journal.store import Journal
 
+from bench.durability import loop_cost
 from bench.durability.journal_build import build
 from bench.report import machine, paired_ratios, write_section
 from bench.server.load import Result, stream_throughput, unary_latency, unary_throughput
@@ -370,6 +371,7 @@ def markdown(summary: dict[str, Any]) -> str:
         "in side-by-side runs of the stream scenario alone, each on a fresh server, the "
         "default thresholds gave 11-13k orders/s with the journal on and these 15-19k.",
         "",
+        *_loop_cost_lines(summary["loop_cost"], summary["arguments"]),
         f"Acknowledgement latency, one order at a time (unary, concurrency 1, "
         f"{lat_on['orders']:,} orders; the best round by p50):\n",
         "| | durability off | durability on | on - off |",
@@ -448,8 +450,38 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _loop_cost_lines(cost: dict[str, dict[str, float]],
+                     arguments: dict[str, int]) -> list[str]:
+    """The in-process table: where the journal's cost lands, per order."""
+    off, on = cost["off"], cost["on"]
+    totals = ("event loop CPU", "writer CPU", "wall time")
+    steps = [name for name in on if name not in totals]
+    extra = on["event loop CPU"] - off["event loop CPU"]
+    return [
+        "Where that cost lands, without the network (`python -m bench.durability.loop_cost "
+        f"--orders {arguments['loop_orders']}` in the same run): the stream's own code in "
+        "one process (OrderService, gateway, market data; with the journal on, the group "
+        "commit, the store and the writer process as the server restores them), on "
+        f"{arguments['loop_orders']:,} resting orders in messages of 100, median of "
+        f"{arguments['rounds']} rounds. Microseconds per order; the committer's steps are "
+        "the event loop's CPU in each, timed around each call (once per batch):\n",
+        "| | journal off | journal on |",
+        "| --- | ---: | ---: |",
+        *(f"| {name} | {off[name]:.2f} | {on[name]:.2f} |" for name in totals),
+        *(f"| loop: {name} | | {on[name]:.2f} |" for name in steps),
+        "",
+        f"With the journal on the event loop spends {extra:.2f} us more per order. The "
+        f"committer's steps take {sum(on[name] for name in steps):.2f} us of it, one of "
+        "them releasing the effects (reports, market data) that the journal off releases "
+        "per command, inside its loop CPU; the rest goes per command (admission, the "
+        "append) and to sharing the machine with the writer's CPU. Where the wall time "
+        "exceeds the loop's CPU, the loop waited for the writer.",
+        "",
+    ]
+
+
 def summarise(arguments: dict[str, int], results: dict[str, list[list[Result]]],
-              rec: Recovery) -> dict[str, Any]:
+              rec: Recovery, loop: dict[str, dict[str, float]]) -> dict[str, Any]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -465,17 +497,20 @@ def summarise(arguments: dict[str, int], results: dict[str, list[list[Result]]],
                            for row in rows] for rows in rounds]
                    for mode, rounds in results.items()},
         "recovery": {**asdict(rec), "events_per_second": rec.events_per_second},
+        "loop_cost": loop,
     }
 
 
-def run(orders: int, latency_orders: int, events: int, rounds: int) -> dict[str, Any]:
+def run(orders: int, latency_orders: int, events: int, rounds: int,
+        loop_orders: int = 30_000) -> dict[str, Any]:
     arguments = {"orders": orders, "latency": latency_orders, "events": events,
-                 "rounds": rounds}
+                 "rounds": rounds, "loop_orders": loop_orders}
     with tempfile.TemporaryDirectory(prefix="tradepit-durability-") as directory:
         workdir = Path(directory)
         results = throughput(orders, latency_orders, rounds, workdir)
         rec = recovery(events, workdir)
-    return summarise(arguments, results, rec)
+    loop = loop_cost.per_order_us(loop_orders, rounds)
+    return summarise(arguments, results, rec, loop)
 
 
 def main() -> None:
@@ -485,11 +520,14 @@ def main() -> None:
     parser.add_argument("--latency-orders", type=int, default=2_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--loop-orders", type=int, default=30_000,
+                        help="orders per run of the in-process loop cost")
     parser.add_argument("--out", default=str(RESULTS / "durability.json"))
     parser.add_argument("--record", action="store_true",
                         help="also rewrite the durability section of bench/RESULTS.md")
     args = parser.parse_args()
-    summary = run(args.orders, args.latency_orders, args.events, args.rounds)
+    summary = run(args.orders, args.latency_orders, args.events, args.rounds,
+                  args.loop_orders)
     for mode in MODES:
         for name, row in summary["throughput"][mode].items():
             print(f"durability {mode:3} {name:15} {row['orders_per_second']:10,.0f} orders/s")

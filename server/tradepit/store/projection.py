@@ -93,9 +93,11 @@ class Projection:
                 if order_id:
                     orders[order_id] = sequence
                 if r.exec_type == _TRADE:
+                    liquidity = r.liquidity
+                    assert liquidity is not None  # a fill is always a maker's or a taker's
                     fills.append((
                         account_id, r.trade_id, order_id, r.client_order_id, r.symbol,
-                        r.side, r.last_price, r.last_quantity, r.fee, int(r.liquidity),
+                        r.side, r.last_price, r.last_quantity, r.fee, int(liquidity),
                         r.timestamp_ns, sequence))
             for event in events:
                 instruments[event.symbol] = sequence

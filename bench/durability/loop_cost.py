@@ -1,0 +1,175 @@
+"""What the journal costs the event loop per order, without the network.
+
+    python -m bench.durability.loop_cost [--orders N] [--rounds N]
+
+The order stream's own code in one process (OrderService, gateway, market data), as
+bench/server/breakdown.py runs it, on messages of 100 resting buy orders, with the
+server's garbage-collector settings; once with the journal off, once on: the exchange
+restored as the server restores it (`app.restore`: group commit, queryable store,
+snapshots, the writer process on a SQLite file in a temporary directory). The stream's
+loop waits for the journal as the server's does (`Gateway.throttle`).
+
+Per order: the event loop's CPU, the writer process's CPU and the wall time; with the
+journal on, also the loop's CPU in the committer's per-batch steps, timed around each
+call (per batch, so the timing costs nothing measurable): cutting a batch (numbering its
+entries, the store's notes), reading its store rows, handing it to the writer (pickling)
+and releasing its effects (reports and market data, which the journal off releases per
+command). What the on run's loop spends beyond those is per command (admission, the
+append) or the price of sharing the machine with the writer's CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
+
+import uvloop
+from tradepit.config import Settings
+from tradepit.exchange.codes import BalanceChange
+from tradepit.exchange.commands import AdjustBalance, CreateAccount
+from tradepit.journal import writer
+from tradepit.journal.group_commit import GroupCommit
+from tradepit.marketdata.hub import MarketDataHub
+from tradepit.server import wire
+from tradepit.server.__main__ import GC_THRESHOLDS
+from tradepit.server.app import build_exchange, restore
+from tradepit.server.order_service import OrderService
+from tradepit.server.ratelimit import RateLimiter
+from tradepit.store.projection import Projection
+from tradepit_client.v1 import order_pb2
+
+from bench.server.load import orders
+
+PER_MESSAGE = 100
+UNLIMITED = 10**12
+INSTRUMENTS = "ACME:1:1:10000"
+# The committer's per-batch steps: (label, owner, attribute).
+STEPS: tuple[tuple[str, Any, str], ...] = (
+    ("cut a batch (entries, store notes)", GroupCommit, "_cut"),
+    ("read its store rows", Projection, "take"),
+    ("hand it to the writer (pickle)", writer, "_frame"),
+    ("release its effects", GroupCommit, "_release"),
+)
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timing(label: str, original: Callable[..., Any],
+            spent: dict[str, float]) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.process_time()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[label] += time.process_time() - began
+    return timed
+
+
+@contextmanager
+def _timed_steps() -> Iterator[dict[str, float]]:
+    """Add up the loop's CPU in each of STEPS while inside."""
+    spent = {label: 0.0 for label, _, _ in STEPS}
+    originals = [(owner, name, getattr(owner, name)) for _, owner, name in STEPS]
+    for (label, _, _), (owner, name, original) in zip(STEPS, originals, strict=True):
+        setattr(owner, name, _timing(label, original, spent))
+    try:
+        yield spent
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+
+async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
+               directory: str) -> dict[str, float]:
+    settings = Settings(_env_file=None, durability=mode,  # type: ignore[call-arg]
+                        database_url=f"sqlite:///{directory}/{mode}-{time.time_ns()}.db",
+                        instruments=INSTRUMENTS, makers_enabled=False)
+    gateway = build_exchange(settings)
+    await restore(settings, gateway)
+    gateway.apply(partial(CreateAccount, "bench", "key"))
+    gateway.apply(partial(AdjustBalance, 1, 10**15, BalanceChange.DEPOSIT))
+    await gateway.settled()
+    hub = MarketDataHub(gateway.exchange, gateway.now, defer=gateway.after_pending)
+    gateway.on_market_events(hub.on_market_events)
+    service = OrderService(gateway, RateLimiter(UNLIMITED, UNLIMITED), UNLIMITED)
+    queue = gateway.subscribe(1, UNLIMITED)
+    journal = gateway.journal
+    writer_pid = None if journal is None else journal.journal.pid
+    count = sum(len(m.requests) for m in messages)
+    with _timed_steps() as steps:
+        writer_began = 0.0 if writer_pid is None else _cpu_seconds(writer_pid)
+        began, wall_began = time.process_time(), time.perf_counter()
+        for message in messages:
+            for request in message.requests:
+                service._apply(1, request)
+            await gateway.throttle()
+            reports = queue.drain()
+            if reports:
+                wire.stream_response(reports)
+        await gateway.settled()
+        reports = queue.drain()
+        if reports:
+            wire.stream_response(reports)
+        loop_seconds = time.process_time() - began
+        wall_seconds = time.perf_counter() - wall_began
+        writer_seconds = 0.0 if writer_pid is None else _cpu_seconds(writer_pid) - writer_began
+    if journal is not None:
+        await journal.close()
+    micros = {"event loop CPU": loop_seconds, "writer CPU": writer_seconds,
+              "wall time": wall_seconds}
+    if journal is not None:
+        micros.update(steps)
+    return {name: seconds / count * 1e6 for name, seconds in micros.items()}
+
+
+def per_order_us(orders_count: int, rounds: int = 5) -> dict[str, dict[str, float]]:
+    """Microseconds per order, journal off and on in turn for `rounds` rounds (each on a
+    fresh exchange and database): the median of each figure."""
+    requests = orders(orders_count)
+    messages = [order_pb2.OrderStreamRequest(
+        requests=[order_pb2.OrderRequest(new=o) for o in requests[i:i + PER_MESSAGE]])
+        for i in range(0, orders_count, PER_MESSAGE)]
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
+    runs: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
+    try:
+        with tempfile.TemporaryDirectory(prefix="tradepit-loop-cost-") as directory:
+            for _ in range(rounds):
+                for mode, done in runs.items():
+                    done.append(uvloop.run(_run(mode, messages, directory)))
+    finally:
+        gc.set_threshold(*thresholds)
+    return {mode: {name: statistics.median(run[name] for run in done) for name in done[0]}
+            for mode, done in runs.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=30_000, help="per run")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    result = per_order_us(args.orders, args.rounds)
+    for mode, figures in result.items():
+        for name, micros in figures.items():
+            print(f"journal {mode:3}  {name:40} {micros:6.2f} us/order")
+    if args.out:
+        with open(args.out, "w") as out:
+            json.dump(result, out, indent=2)
+
+
+if __name__ == "__main__":
+    main()
