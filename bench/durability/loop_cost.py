@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import statistics
 import tempfile
@@ -160,15 +159,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=30_000, help="per run")
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--out")
     args = parser.parse_args()
-    result = per_order_us(args.orders, args.rounds)
-    for mode, figures in result.items():
+    for mode, figures in per_order_us(args.orders, args.rounds).items():
         for name, micros in figures.items():
             print(f"journal {mode:3}  {name:40} {micros:6.2f} us/order")
-    if args.out:
-        with open(args.out, "w") as out:
-            json.dump(result, out, indent=2)
 
 
 if __name__ == "__main__":
