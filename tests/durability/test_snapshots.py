@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import pickle
+from functools import partial
 from typing import Any
 
 import pytest
 from sqlalchemy import delete, event, update
 from tradepit.book import load_backend
-from tradepit.exchange.commands import CancelAll, SubmitOrder
+from tradepit.exchange.commands import CancelAll, CreateAccount, SubmitOrder
 from tradepit.exchange.digest import state_digest
 from tradepit.exchange.snapshot import Unusable, capture, load
 from tradepit.journal.schema import snapshot
@@ -111,6 +112,37 @@ async def test_a_snapshot_child_that_fails_costs_that_snapshot_only(database_url
     last, snapshots = _journal_state(database_url)
     assert snapshots == [last], "only the one taken at the stop"
     assert fresh_digest(database_url, "rust") == state_digest(running.gateway.exchange)
+
+
+async def test_a_snapshot_of_the_last_entry_that_failed_does_not_replace_the_one_at_stop(
+        database_url: str, monkeypatch, caplog):
+    """A stop snapshots the last entry unless a stored snapshot holds it already; one
+    taken of it whose child failed is not stored, so the stop still takes its own."""
+    def broken(_exchange: Any) -> bytes:
+        raise RuntimeError("the capture broke")
+
+    running = await start(durable_settings(database_url, snapshot_every=0))
+    gateway = running.gateway
+    assert gateway.journal is not None and gateway.journal.snapshots is not None
+    monkeypatch.setattr("tradepit.journal.snapshots.capture", broken)  # the child has it too
+    try:
+        # Due at the third entry from here, which is the last one: each call below is
+        # acknowledged, so its own commit, before the next.
+        gateway.journal.snapshots.every = gateway.journal.committed_sequence + 3
+        with caplog.at_level(logging.INFO, logger="tradepit.journal"):
+            for n in range(3):
+                await gateway.execute(partial(CreateAccount, f"agent-{n}", f"key-{n}"),
+                                      lambda account: account)
+    finally:
+        monkeypatch.undo()
+        await running.stop(None)
+    last, snapshots = _journal_state(database_url)
+    assert f"snapshot at journal entry {last}: process" in caplog.text
+    assert "the snapshot process exited with code 1" in caplog.text
+    assert snapshots == [last]
+    recovered, digest, audit = await _restart(database_url, "rust")
+    assert (recovered.snapshot_sequence, recovered.replayed) == (last, 0)
+    assert (digest, audit) == (state_digest(running.gateway.exchange), [])
 
 
 async def test_a_corrupted_snapshot_is_detected_and_skipped(database_url: str, caplog):

@@ -181,7 +181,7 @@ class GroupCommit:
             captured.discard()
         snapshots = self.snapshots
         if (snapshots is not None and snapshots.every > 0 and not lost
-                and snapshots.last_sequence < self.committed_sequence == self.next_sequence - 1):
+                and snapshots.stored_sequence < self.committed_sequence == self.next_sequence - 1):
             await self._store_snapshot(
                 snapshots.capture(self.committed_sequence, self._last_arrived_ns))
         await self.journal.close()
@@ -294,6 +294,8 @@ class GroupCommit:
         try:
             row = await captured.sealed(self.snapshots.book_factory)
             await self.journal.write_snapshot(row)
+            self.snapshots.stored_sequence = max(self.snapshots.stored_sequence,
+                                                 captured.sequence)
         except Exception:
             log.exception("the snapshot at journal entry %d was not stored; recovery will "
                           "use an older one and a longer replay", captured.sequence)

@@ -122,6 +122,8 @@ class Snapshotter:
         self.every = every
         self.book_factory = book_factory
         self.last_sequence = last_sequence  # of the newest snapshot taken or found
+        # Of the newest one stored or found: a snapshot taken may still fail to be stored.
+        self.stored_sequence = last_sequence
         self.pauses: list[float] = []
 
     def due(self, sequence: int) -> bool:
