@@ -46,11 +46,10 @@ from tradepit.server.ratelimit import RateLimiter
 from tradepit.store.projection import Projection
 from tradepit_client.v1 import order_pb2
 
+from bench.server.breakdown import PER_MESSAGE, UNLIMITED
 from bench.server.load import orders
 
-PER_MESSAGE = 100
-UNLIMITED = 10**12
-INSTRUMENTS = "ACME:1:1:10000"
+INSTRUMENTS = "ACME:1:1:10000"  # what bench.server.load's orders trade
 # The committer's per-batch steps: (label, owner, attribute).
 STEPS: tuple[tuple[str, Any, str], ...] = (
     ("cut a batch (entries, store notes)", GroupCommit, "_cut"),
