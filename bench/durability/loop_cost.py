@@ -50,7 +50,9 @@ from bench.server.breakdown import PER_MESSAGE, UNLIMITED
 from bench.server.load import orders
 
 INSTRUMENTS = "ACME:1:1:10000"  # what bench.server.load's orders trade
-# The committer's per-batch steps: (label, owner, attribute).
+# The figures of every run, and with the journal on the committer's per-batch steps:
+# (label, owner, attribute).
+TOTALS = ("event loop CPU", "writer CPU", "wall time")
 STEPS: tuple[tuple[str, Any, str], ...] = (
     ("cut a batch (entries, store notes)", GroupCommit, "_cut"),
     ("read its store rows", Projection, "take"),
@@ -126,8 +128,7 @@ async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
         writer_seconds = 0.0 if writer_pid is None else _cpu_seconds(writer_pid) - writer_began
     if journal is not None:
         await journal.close()
-    micros = {"event loop CPU": loop_seconds, "writer CPU": writer_seconds,
-              "wall time": wall_seconds}
+    micros = dict(zip(TOTALS, (loop_seconds, writer_seconds, wall_seconds), strict=True))
     if journal is not None:
         micros.update(steps)
     return {name: seconds / count * 1e6 for name, seconds in micros.items()}

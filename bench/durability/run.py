@@ -454,8 +454,8 @@ def _loop_cost_lines(cost: dict[str, dict[str, float]],
                      arguments: dict[str, int]) -> list[str]:
     """The in-process table: where the journal's cost lands, per order."""
     off, on = cost["off"], cost["on"]
-    totals = ("event loop CPU", "writer CPU", "wall time")
-    steps = [name for name in on if name not in totals]
+    totals = loop_cost.TOTALS
+    steps = [label for label, _, _ in loop_cost.STEPS]
     extra = on["event loop CPU"] - off["event loop CPU"]
     return [
         "Where that cost lands, without the network (`python -m bench.durability.loop_cost "

@@ -46,6 +46,10 @@ def _journal_state(url: str) -> tuple[int, list[int]]:
         journal.close()
 
 
+def _broken_capture(_exchange: Any) -> bytes:
+    raise RuntimeError("the capture broke")
+
+
 def _edit_snapshots(url: str, statement: Any) -> None:
     journal = Journal(url)
     try:
@@ -95,10 +99,8 @@ async def test_a_snapshot_plus_the_journal_tail_recovers_a_full_replay(database_
 
 async def test_a_snapshot_child_that_fails_costs_that_snapshot_only(database_url: str,
                                                                    monkeypatch, caplog):
-    def broken(_exchange: Any) -> bytes:
-        raise RuntimeError("the capture broke")
-
-    monkeypatch.setattr("tradepit.journal.snapshots.capture", broken)  # the child has it too
+    # A forked child has the broken capture too.
+    monkeypatch.setattr("tradepit.journal.snapshots.capture", _broken_capture)
     running = await start(durable_settings(database_url, snapshot_every=EVERY))
     try:
         with caplog.at_level(logging.INFO, logger="tradepit.journal"):
@@ -118,13 +120,11 @@ async def test_a_snapshot_of_the_last_entry_that_failed_does_not_replace_the_one
         database_url: str, monkeypatch, caplog):
     """A stop snapshots the last entry unless a stored snapshot holds it already; one
     taken of it whose child failed is not stored, so the stop still takes its own."""
-    def broken(_exchange: Any) -> bytes:
-        raise RuntimeError("the capture broke")
-
     running = await start(durable_settings(database_url, snapshot_every=0))
     gateway = running.gateway
     assert gateway.journal is not None and gateway.journal.snapshots is not None
-    monkeypatch.setattr("tradepit.journal.snapshots.capture", broken)  # the child has it too
+    # A forked child has the broken capture too.
+    monkeypatch.setattr("tradepit.journal.snapshots.capture", _broken_capture)
     try:
         # Due at the third entry from here, which is the last one: each call below is
         # acknowledged, so its own commit, before the next.
