@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pickle
 import signal
 import sqlite3
 import time
 from pathlib import Path
 
+from tradepit.exchange.commands import CreateAccount
 from tradepit.exchange.digest import state_digest
+from tradepit.journal.codec import decode
+from tradepit.journal.store import Journal
+from tradepit.journal.writer import SEND_BUFFER, JournalWriter
 from tradepit.server.app import Running
 from tradepit_client import Client
 from tradepit_client.v1 import common_pb2
@@ -84,3 +89,25 @@ async def test_a_dead_writer_is_replaced_and_nothing_is_lost(
     assert second is not None and second != first and alive(second)
     assert journal_rows(database) == journal.committed_sequence == journal.next_sequence - 1
     assert fresh_digest(sqlite_url(database)) == state_digest(durable_server.gateway.exchange)
+
+
+async def test_a_batch_larger_than_the_socket_buffer_arrives_whole(database: Path):
+    """A batch is handed over in one write when it fits the socket's send buffer; one
+    that does not goes in parts as the child reads, and is journaled all the same."""
+    url = sqlite_url(database)
+    Journal(url).upgrade()
+    writer = JournalWriter(url, busy_timeout_ms=1_000)
+    name = "x" * 1_000
+    per_entry = len(pickle.dumps((1, "CreateAccount", (name, "key-1", 1, False))))
+    count = 3 * SEND_BUFFER // per_entry  # a few times what the buffer holds
+    entries = [(sequence, "CreateAccount", (name, f"key-{sequence}", sequence, False))
+               for sequence in range(1, count + 1)]
+    try:
+        await writer.append(entries, None)
+        await writer.append([(count + 1, "CreateAccount", ("last", "key-last", 0, False))],
+                            None)
+    finally:
+        await writer.close()
+    stored = list(Journal(url).read())
+    assert [entry.sequence for entry in stored] == list(range(1, count + 2))
+    assert decode(stored[count - 1]) == CreateAccount(name, f"key-{count}", count, False)

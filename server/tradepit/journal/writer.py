@@ -3,9 +3,9 @@
 Writing a batch (binding tens of thousands of parameters, SQLAlchemy's bookkeeping) is
 Python work that holds the GIL: in a thread of the server it took turns with the event
 loop, and the loop waited about as long as the writes ran. So the server starts
-`python -m tradepit.journal.writer` beside it; the loop hands each batch over a pipe,
-pickled as plain tuples, and awaits the answer without blocking (asyncio's pipes, no
-thread). The child does what a `Journal` would (`append`, `write_snapshot`, `close`), one
+`python -m tradepit.journal.writer` beside it; the loop hands each batch over a socket
+pair, pickled as plain tuples, and awaits the answer without blocking (asyncio streams,
+no thread). The child does what a `Journal` would (`append`, `write_snapshot`, `close`), one
 request at a time, and answers with the result or the error's message.
 
 The child dies with the server (PR_SET_PDEATHSIG, and at the end of its input): a
@@ -22,15 +22,19 @@ import contextlib
 import os
 import pickle
 import signal
+import socket
 import struct
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from tradepit.journal.children import die_with_parent
 from tradepit.journal.codec import encode_all
 
 _LENGTH = struct.Struct(">Q")
+# The server end's send buffer: the kernel allows what is set (Linux doubles it) up to
+# net.core.wmem_max. 4 MiB holds a batch of a few thousand orders with their store rows.
+SEND_BUFFER = 4 << 20
 _PARENT = "TRADEPIT_JOURNAL_WRITER_PARENT"  # the server's pid, as the child checks it
 # Where `tradepit` is imported from, so the child finds the same code as the server.
 _SOURCE = str(Path(__file__).resolve().parents[2])
@@ -51,13 +55,13 @@ class JournalWriter:
     def __init__(self, url: str, busy_timeout_ms: int) -> None:
         self.url = url
         self._busy_timeout_ms = busy_timeout_ms
-        self._process: asyncio.subprocess.Process | None = None
+        self._child: _Child | None = None
         self._lock = asyncio.Lock()  # one request at a time, in the order asked
 
     @property
     def pid(self) -> int | None:
         """The child's process id while it runs (tests stop and limit it)."""
-        return None if self._process is None else self._process.pid
+        return None if self._child is None else self._child.process.pid
 
     async def start(self) -> None:
         async with self._lock:
@@ -77,64 +81,76 @@ class JournalWriter:
     async def close(self) -> None:
         """Close the child's database and wait for it to exit."""
         async with self._lock:
-            process = self._process
-            if process is None:
+            child, self._child = self._child, None
+            if child is None:
                 return
-            self._process = None
-            if process.returncode is None:
+            if child.process.returncode is None:
                 with contextlib.suppress(JournalWriteError):
-                    await self._exchange(process, ("close", ()))
-                if process.stdin is not None:
-                    process.stdin.close()
-            await process.wait()
+                    await self._exchange(child, ("close", ()))
+            child.writer.close()
+            await child.process.wait()
 
-    async def _started(self) -> asyncio.subprocess.Process:
-        process = self._process
-        if process is not None and process.returncode is None:
-            return process
+    async def _started(self) -> _Child:
+        child = self._child
+        if child is not None and child.process.returncode is None:
+            return child
         path = os.environ.get("PYTHONPATH")
-        process = self._process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tradepit.journal.writer",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, _PARENT: str(os.getpid()),
-                 "PYTHONPATH": _SOURCE if not path else _SOURCE + os.pathsep + path})
-        # The URL goes through the pipe, not the command line: it may hold a password.
-        await self._exchange(process, ("open", (self.url, self._busy_timeout_ms)))
-        return process
+        ours, theirs = socket.socketpair()
+        # A batch is handed over in one write, while the loop is here: asyncio moves what
+        # does not fit only when the loop next polls, which an order stream applying a
+        # message does not do, and the child cannot start on a batch it has not read whole.
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        with theirs:  # the child's end, from here on only in the child
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "tradepit.journal.writer",
+                stdin=theirs.fileno(), stdout=theirs.fileno(),
+                env={**os.environ, _PARENT: str(os.getpid()),
+                     "PYTHONPATH": _SOURCE if not path else _SOURCE + os.pathsep + path})
+        reader, writer = await asyncio.open_unix_connection(sock=ours)
+        child = self._child = _Child(process, reader, writer)
+        # The URL goes through the socket, not the command line: it may hold a password.
+        await self._exchange(child, ("open", (self.url, self._busy_timeout_ms)))
+        return child
 
     async def _call(self, operation: str, *arguments: Any) -> Any:
         async with self._lock:
-            process = await self._started()
-            return await self._exchange(process, (operation, arguments))
+            return await self._exchange(await self._started(), (operation, arguments))
 
-    async def _exchange(self, process: asyncio.subprocess.Process,
-                        request: tuple[str, tuple[Any, ...]]) -> Any:
+    async def _exchange(self, child: _Child, request: tuple[str, tuple[Any, ...]]) -> Any:
         """Send one request and read its answer. Interrupted halfway (the child died, or
-        the caller was cancelled), the pipe is out of step: the child is killed, and the
-        next request starts a new one."""
-        assert process.stdin is not None and process.stdout is not None
+        the caller was cancelled), the socket is out of step: the child is killed, and
+        the next request starts a new one."""
         answered = False
         try:
-            for part in _frame(request):
-                process.stdin.write(part)
-            await process.stdin.drain()
-            size = _LENGTH.unpack(await process.stdout.readexactly(_LENGTH.size))[0]
-            status, result = pickle.loads(await process.stdout.readexactly(size))
+            child.writer.writelines(_frame(request))
+            await child.writer.drain()
+            size = _LENGTH.unpack(await child.reader.readexactly(_LENGTH.size))[0]
+            status, result = pickle.loads(await child.reader.readexactly(size))
             answered = True
         except (ConnectionError, asyncio.IncompleteReadError) as error:
             raise JournalWriteError("the journal writer process exited "
-                                    f"(code {await self._kill(process)})") from error
+                                    f"(code {await _kill(child)})") from error
         finally:
-            if not answered and process.returncode is None:
-                await self._kill(process)
+            if not answered and child.process.returncode is None:
+                await _kill(child)
         if status != "ok":
             raise JournalWriteError(result)
         return result
 
-    async def _kill(self, process: asyncio.subprocess.Process) -> int:
-        if process.returncode is None:
-            process.kill()
-        return await process.wait()
+
+class _Child(NamedTuple):
+    """The writer process, and the server's end of the socket it reads and answers on."""
+
+    process: asyncio.subprocess.Process
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+
+
+async def _kill(child: _Child) -> int:
+    if child.process.returncode is None:
+        child.process.kill()
+    child.writer.close()
+    return await child.process.wait()
 
 
 # ---------------------------------------------------------------- the child
@@ -196,7 +212,7 @@ def main() -> None:
         return  # the server died before the signal was armed
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGXFSZ):
         signal.signal(signum, signal.SIG_IGN)
-    # Answers only on the pipe: anything printed goes to the server's output instead.
+    # Answers only on the socket: anything printed goes to the server's output instead.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     serve(sys.stdin.buffer, answers)
