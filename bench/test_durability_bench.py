@@ -5,7 +5,13 @@ recovers completely to the builder's state.
 nothing is timed, only completeness is checked.
 """
 
-from bench.durability.run import MODES, markdown, run
+import argparse
+import statistics
+
+import pytest
+
+from bench.durability.paired import Config, compare, median_ratios
+from bench.durability.run import MODES, ROOT, markdown, run
 
 
 def test_both_modes_answer_every_order_and_the_journal_recovers_whole():
@@ -24,3 +30,18 @@ def test_both_modes_answer_every_order_and_the_journal_recovers_whole():
     assert cost["off"]["event loop CPU"] > 0 and cost["on"]["event loop CPU"] > 0
     assert cost["off"]["writer CPU"] == 0  # no writer without the journal
     assert cost["on"]["cut a batch (entries, store notes)"] > 0
+
+
+def test_paired_runs_every_configuration_each_round_against_the_first():
+    configs = [Config.parse("off=off"), Config.parse(f"on=on@{ROOT}")]
+    assert configs[1].tree == ROOT and configs[1].env(ROOT / "x.db")["PYTHONPATH"].startswith(
+        str(ROOT / "server"))
+    rates = compare(configs, "stream", orders=300, rounds=2, report=lambda _: None)
+    assert list(rates) == ["off", "on"]
+    assert all(len(rate) == 2 and min(rate) > 0 for rate in rates.values())
+    ratios = median_ratios(rates)
+    assert ratios["off"] == 1.0
+    assert ratios["on"] == statistics.median(
+        on / off for on, off in zip(rates["on"], rates["off"], strict=True))
+    with pytest.raises(argparse.ArgumentTypeError):
+        Config.parse("on=maybe")
