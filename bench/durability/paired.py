@@ -26,11 +26,10 @@ import grpc
 import uvloop
 
 from bench.durability.run import server
+from bench.server.breakdown import PER_MESSAGE
 from bench.server.load import Result, stream_throughput, unary_throughput
 from bench.server.run import funded_key
 
-PER_MESSAGE = 100
-CONCURRENCY = 16
 WARM_UP = 5_000  # orders, before the measured ones
 
 
@@ -61,8 +60,8 @@ Scenario = Callable[[grpc.aio.Channel, tuple[tuple[str, str], ...], int, int],
 SCENARIOS: dict[str, Scenario] = {
     "stream": lambda channel, metadata, count, start: stream_throughput(
         channel, metadata, count, PER_MESSAGE, start=start),
-    "unary": lambda channel, metadata, count, start: unary_throughput(
-        channel, metadata, count, CONCURRENCY, start=start),
+    "unary": lambda channel, metadata, count, start: unary_throughput(  # 16 at a time
+        channel, metadata, count, start=start),
 }
 
 
