@@ -11,11 +11,13 @@ loop waits for the journal as the server's does (`Gateway.throttle`).
 
 Per order: the event loop's CPU, the writer process's CPU and the wall time; with the
 journal on, also the loop's CPU in the committer's per-batch steps, timed around each
-call (per batch, so the timing costs nothing measurable): cutting a batch (numbering its
-entries, the store's notes), reading its store rows, handing it to the writer (pickling)
-and releasing its effects (reports and market data, which the journal off releases per
-command). What the on run's loop spends beyond those is per command (admission, the
-append) or the price of sharing the machine with the writer's CPU.
+call (per batch, so the timing costs nothing measurable): cutting a batch (taking the
+pending lists, pickling the last chunk of entries, grouping the effects), reading its
+store rows, handing it to the writer (pickling) and releasing its effects (reports and
+market data, which the journal off releases per command). What the on run's loop spends
+beyond those is per command (admission; the append, which numbers the entry, notes its
+store rows and pickles entries a chunk at a time) or the price of sharing the machine
+with the writer's CPU.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ INSTRUMENTS = "ACME:1:1:10000"  # what bench.server.load's orders trade
 # (label, owner, attribute).
 TOTALS = ("event loop CPU", "writer CPU", "wall time")
 STEPS: tuple[tuple[str, Any, str], ...] = (
-    ("cut a batch (entries, store notes)", GroupCommit, "_cut"),
+    ("cut a batch", GroupCommit, "_cut"),
     ("read its store rows", Projection, "take"),
     ("hand it to the writer (pickle)", writer, "_frame"),
     ("release its effects", GroupCommit, "_release"),

@@ -202,8 +202,8 @@ async def test_candles_from_the_store_equal_the_hub_and_outlive_a_restart(databa
 
 
 def test_accounts_created_in_one_batch_each_get_their_row() -> None:
-    """A batch is noted when it is cut, after all its commands ran: each CreateAccount
-    must still name its own account, not the newest."""
+    """A command's note may be taken after later commands ran: each CreateAccount must
+    still name its own account, not the newest."""
     exchange = Exchange()
     created = [CreateAccount(f"agent-{i}", f"key-{i}", 10 + i) for i in range(3)]
     applied = []
@@ -211,6 +211,7 @@ def test_accounts_created_in_one_batch_each_get_their_row() -> None:
         exchange.execute(command)
         applied.append((command, exchange.take_reports(), exchange.take_market_events()))
     projection = Projection(exchange)
-    projection.note_all(5, applied)
+    for sequence, (command, reports, events) in enumerate(applied, 5):
+        projection.note(sequence, command, reports, events)
     assert projection.take()["accounts"] == [account_row(exchange.accounts[i + 1], 5 + i)
                                              for i in range(3)]

@@ -67,13 +67,12 @@ class JournalWriter:
         async with self._lock:
             await self._started()
 
-    async def append(self, commands: list[tuple[int, str, tuple[Any, ...]]],
-                     rows: dict[str, list[tuple[Any, ...]]] | None,
+    async def append(self, chunks: list[bytes], rows: dict[str, list[tuple[Any, ...]]] | None,
                      retrying: bool = False) -> None:
-        """`Journal.append` of the entries for these (sequence, kind, fields), encoded in
-        the child. Fields come as a plain tuple, not the command: pickled 2.5x faster
-        than a named tuple."""
-        await self._call("append", commands, rows, retrying)
+        """`Journal.append` of the entries in `chunks`, each a pickled list of (sequence,
+        kind, fields), encoded in the child. Fields come as a plain tuple, not the
+        command: pickled 2.5x faster than a named tuple."""
+        await self._call("append", chunks, rows, retrying)
 
     async def write_snapshot(self, row: Any) -> None:
         await self._call("write_snapshot", tuple(row))
@@ -188,8 +187,9 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
             elif journal is None:
                 raise RuntimeError("the journal writer was not opened")
             elif operation == "append":
-                commands, rows, retrying = arguments
-                journal.append(encode_all(commands), rows, retrying)
+                chunks, rows, retrying = arguments
+                journal.append(encode_all(entry for chunk in chunks
+                                          for entry in pickle.loads(chunk)), rows, retrying)
             elif operation == "write_snapshot":
                 journal.write_snapshot(SnapshotRow._make(arguments[0]))
             elif operation == "close":

@@ -1,11 +1,11 @@
 """The queryable store's rows, derived from what each journaled command changed.
 
-The group commit hands the commands of every batch it cuts to `note_all`, with the
-execution reports and market events each command produced: they name every order,
-account, position and instrument the command touched, and carry its fills and trades.
-When the batch is cut, the exchange is exactly as its last entry left it, and `take`
-reads the current state of everything touched since the last cut into rows, which the
-batch's transaction writes beside its journal entries. So the tables always show the
+The group commit hands every command it is given to `note`, with the execution reports
+and market events the command produced: they name every order, account, position and
+instrument the command touched, and carry its fills and trades. When a batch is cut, the
+exchange is exactly as its last entry left it, and `take` reads the current state of
+everything touched since the last cut into rows, which the batch's transaction writes
+beside its journal entries. So the tables always show the
 state after one journal entry, and each row only once per batch however often it moved.
 
 `rebuild` gives the same rows for the whole state at once, for a store that is behind
@@ -76,35 +76,28 @@ class Projection:
 
     def note(self, sequence: int, command: Command, reports: Sequence[ExecutionReport],
              events: Sequence[MarketEvent]) -> None:
-        """Record what journal entry `sequence` changed."""
-        self.note_all(sequence, [(command, reports, events)])
-
-    def note_all(self, first: int, applied: Iterable[tuple[Command, Sequence[ExecutionReport],
-                                                          Sequence[MarketEvent]]]) -> None:
-        """Record what consecutive journal entries changed, from entry `first` on: each
-        command with the reports and market events it produced."""
+        """Record what journal entry `sequence` changed: the command, with the reports and
+        market events it produced."""
         orders, accounts, positions = self._orders, self._accounts, self._positions
-        instruments, fills = self._instruments, self._fills
-        for sequence, (command, reports, events) in enumerate(applied, first):
-            for r in reports:
-                account_id, order_id = r.account_id, r.order_id
-                accounts[account_id] = sequence
-                positions[account_id, r.symbol] = sequence
-                if order_id:
-                    orders[order_id] = sequence
-                if r.exec_type == _TRADE:
-                    liquidity = r.liquidity
-                    assert liquidity is not None  # a fill is always a maker's or a taker's
-                    fills.append((
-                        account_id, r.trade_id, order_id, r.client_order_id, r.symbol,
-                        r.side, r.last_price, r.last_quantity, r.fee, int(liquidity),
-                        r.timestamp_ns, sequence))
-            for event in events:
-                instruments[event.symbol] = sequence
-                if type(event) is BookChange and event.trades:
-                    self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
-            if type(command) in _ACCOUNT_OR_LISTING:  # not the orders and cancels of trading
-                self._note_other(sequence, command)
+        for r in reports:
+            account_id, order_id = r.account_id, r.order_id
+            accounts[account_id] = sequence
+            positions[account_id, r.symbol] = sequence
+            if order_id:
+                orders[order_id] = sequence
+            if r.exec_type == _TRADE:
+                liquidity = r.liquidity
+                assert liquidity is not None  # a fill is always a maker's or a taker's
+                self._fills.append((
+                    account_id, r.trade_id, order_id, r.client_order_id, r.symbol,
+                    r.side, r.last_price, r.last_quantity, r.fee, int(liquidity),
+                    r.timestamp_ns, sequence))
+        for event in events:
+            self._instruments[event.symbol] = sequence
+            if type(event) is BookChange and event.trades:
+                self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
+        if type(command) in _ACCOUNT_OR_LISTING:  # not the orders and cancels of trading
+            self._note_other(sequence, command)
 
     def _note_other(self, sequence: int, command: Command) -> None:
         accounts, positions = self._accounts, self._positions
