@@ -5,8 +5,8 @@ and market events the command produced: they name every order, account, position
 instrument the command touched, and carry its fills and trades. When a batch is cut, the
 exchange is exactly as its last entry left it, and `take` reads the current state of
 everything touched since the last cut into rows, which the batch's transaction writes
-beside its journal entries. So the tables always show the
-state after one journal entry, and each row only once per batch however often it moved.
+beside its journal entries. So the tables always show the state after one journal entry,
+and each row only once per batch however often it moved.
 
 `rebuild` gives the same rows for the whole state at once, for a store that is behind
 its journal (a database migrated to the store, or a journal tail set aside at recovery).
