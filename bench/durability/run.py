@@ -37,8 +37,10 @@ import uvloop
 from tradepit.book import Book
 from tradepit.config import Settings
 from tradepit.exchange.digest import state_digest
+from tradepit.journal.group_commit import CHUNK
 from tradepit.journal.snapshots import Forked
 from tradepit.journal.store import Journal
+from tradepit.journal.writer import SEND_BUFFER
 
 from bench.durability import loop_cost
 from bench.durability.journal_build import build
@@ -333,11 +335,11 @@ def markdown(summary: dict[str, Any]) -> str:
         "order, account, position, fill and candle the batch changed) in the same "
         "transaction. The database is written by a process of its own "
         "(`tradepit/journal/writer.py`): the event loop hands each batch over a socket "
-        "pair, in one write when it fits the socket's 4 MiB send buffer, as "
+        f"pair, in one write when it fits the socket's {SEND_BUFFER >> 20} MiB send buffer, as "
         "pickled plain tuples, and awaits the answer without a thread; the writer encodes "
         "the entries and writes them with the store's rows in one transaction. Per command "
         "the loop numbers its entry, notes the store rows it touched and adds its reports "
-        "and market events to the pending ones, and pickles the entries 100 at a time, "
+        f"and market events to the pending ones, and pickles the entries {CHUNK} at a time, "
         "while they are still in the CPU's caches; cutting a batch takes those lists whole, "
         "and its effects leave in a few calls once the batch is durable. "
         "How it got here (diagnosed by hand, not part of this benchmark; 2026-11-22): the "
