@@ -11,7 +11,7 @@ import statistics
 import pytest
 
 from bench.durability.loop_cost import STEPS
-from bench.durability.paired import Config, compare, median_ratios
+from bench.durability.paired import Config, compare, median_interval, median_ratios
 from bench.durability.run import MODES, ROOT, markdown, run
 
 
@@ -41,9 +41,21 @@ def test_paired_runs_every_configuration_each_round_against_the_first():
     rates = compare(configs, "stream", orders=300, rounds=2, report=lambda _: None)
     assert list(rates) == ["off", "on"]
     assert all(len(rate) == 2 and min(rate) > 0 for rate in rates.values())
-    ratios = median_ratios(rates)
-    assert ratios["off"] == 1.0
-    assert ratios["on"] == statistics.median(
-        on / off for on, off in zip(rates["on"], rates["off"], strict=True))
+    medians = median_ratios(rates)
+    assert medians["off"] == 1.0
+    on_ratios = [on / off for on, off in zip(rates["on"], rates["off"], strict=True)]
+    assert medians["on"] == statistics.median(on_ratios)
+    low, high = median_interval(on_ratios)
+    assert min(on_ratios) <= low <= medians["on"] <= high <= max(on_ratios)
     with pytest.raises(argparse.ArgumentTypeError):
         Config.parse("on=maybe")
+
+
+def test_the_interval_of_a_median_is_seeded_and_narrows_with_agreeing_rounds():
+    spread = [0.5, 0.6, 0.7, 0.8, 0.9] * 4
+    low, high = median_interval(spread)
+    assert (low, high) == median_interval(spread)  # the same rounds, the same interval
+    assert 0.5 <= low < 0.7 < high <= 0.9
+    assert median_interval([0.7] * 20) == (0.7, 0.7)
+    tighter = median_interval([0.65, 0.7, 0.75] * 20)
+    assert low <= tighter[0] <= tighter[1] <= high
