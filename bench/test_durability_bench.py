@@ -49,6 +49,10 @@ def test_paired_runs_every_configuration_each_round_against_the_first():
     assert min(on_ratios) <= low <= medians["on"] <= high <= max(on_ratios)
     with pytest.raises(argparse.ArgumentTypeError):
         Config.parse("on=maybe")
+    quick = Config.parse("quick=on,TRADEPIT_JOURNAL_FLUSH_MS=0.5")
+    assert quick.tree is None and quick.env(ROOT / "x.db")["TRADEPIT_JOURNAL_FLUSH_MS"] == "0.5"
+    with pytest.raises(argparse.ArgumentTypeError):
+        Config.parse("on=on,PATH=/tmp")  # only the server's own settings
 
 
 def test_the_interval_of_a_median_is_seeded_and_narrows_with_agreeing_rounds():

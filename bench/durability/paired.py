@@ -1,11 +1,12 @@
 """Is a change faster over gRPC? Server configurations side by side, round after round.
 
     python -m bench.durability.paired [--scenario stream|unary] [--orders N] [--rounds N]
-        NAME=MODE[@TREE] NAME=MODE[@TREE] ...
+        NAME=MODE[@TREE][,SETTING=VALUE...] NAME=MODE[@TREE][,SETTING=VALUE...] ...
 
-Each configuration is a journal mode (`off` or `on`, a fresh SQLite file per server) and,
+Each configuration is a journal mode (`off` or `on`, a fresh SQLite file per server);
 with `@TREE`, another source tree: a git worktree of another commit, with the native
-extension built or copied into its `server/tradepit/`. Every round starts each
+extension built or copied into its `server/tradepit/`; and with `,SETTING=VALUE`, server
+settings by their environment names (`on1=on,TRADEPIT_JOURNAL_FLUSH_MS=1`). Every round starts each
 configuration's server in turn, the order rotating by one each round, and drives one
 scenario of bench/server/load.py at it (the stream at 100 orders per message, or unary
 calls 16 at a time), after a warm-up. On this shared host the same code moves by 20% and
@@ -43,18 +44,23 @@ class Config:
     name: str
     mode: str  # TRADEPIT_DURABILITY
     tree: Path | None  # another source tree, or None for this one
+    settings: tuple[tuple[str, str], ...] = ()  # more of the server's environment
 
     @classmethod
     def parse(cls, text: str) -> Config:
         name, sep, rest = text.partition("=")
-        mode, _, tree = rest.partition("@")
-        if not sep or not name or mode not in ("off", "on"):
-            raise argparse.ArgumentTypeError(f"expected NAME=off|on[@TREE], got {text!r}")
-        return cls(name, mode, Path(tree).resolve() if tree else None)
+        server, *assignments = rest.split(",")
+        mode, _, tree = server.partition("@")
+        settings = tuple(assignment.partition("=")[::2] for assignment in assignments)
+        if (not sep or not name or mode not in ("off", "on")
+                or not all(key.startswith("TRADEPIT_") for key, _ in settings)):
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=off|on[@TREE][,TRADEPIT_SETTING=VALUE...], got {text!r}")
+        return cls(name, mode, Path(tree).resolve() if tree else None, settings)
 
     def env(self, database: Path) -> dict[str, str]:
         env = {"TRADEPIT_DURABILITY": self.mode, "TRADEPIT_MAKERS_ENABLED": "false",
-               "TRADEPIT_DATABASE_URL": f"sqlite:///{database}"}
+               "TRADEPIT_DATABASE_URL": f"sqlite:///{database}", **dict(self.settings)}
         if self.tree is not None:  # ahead of this tree's, which the venv may name
             env["PYTHONPATH"] = f"{self.tree / 'server'}:{self.tree}"
         return env
@@ -126,7 +132,8 @@ def median_interval(values: list[float], confidence: float = 0.95,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("configs", nargs="+", type=Config.parse, metavar="NAME=MODE[@TREE]")
+    parser.add_argument("configs", nargs="+", type=Config.parse,
+                        metavar="NAME=MODE[@TREE][,SETTING=VALUE...]")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="stream")
     parser.add_argument("--orders", type=int, default=20_000, help="per server, measured")
     parser.add_argument("--rounds", type=int, default=9)
