@@ -6,10 +6,10 @@
 Each configuration is a journal mode (`off` or `on`, a fresh SQLite file per server);
 with `@TREE`, another source tree: a git worktree of another commit, with the native
 extension built or copied into its `server/tradepit/`; and with `,SETTING=VALUE`, server
-settings by their environment names (`on1=on,TRADEPIT_JOURNAL_FLUSH_MS=1`). Every round starts each
-configuration's server in turn, the order rotating by one each round, and drives one
-scenario of bench/server/load.py at it (the stream at 100 orders per message, or unary
-calls 16 at a time), after a warm-up. On this shared host the same code moves by 20% and
+settings by their environment names (`on1=on,TRADEPIT_JOURNAL_FLUSH_MS=1`). Every round
+starts each configuration's server in turn, the order rotating by one each round, and
+drives one scenario of bench/server/load.py at it (the stream at 100 orders per message,
+or unary calls 16 at a time), after a warm-up. On this shared host the same code moves by 20% and
 more from minute to minute, so each configuration is compared with the first within
 each round, and the median of those ratios is the figure to quote, with a bootstrap 95%
 interval for it: two configurations whose intervals overlap are not told apart by the
@@ -51,9 +51,10 @@ class Config:
         name, sep, rest = text.partition("=")
         server, *assignments = rest.split(",")
         mode, _, tree = server.partition("@")
-        settings = tuple(assignment.partition("=")[::2] for assignment in assignments)
+        split = [assignment.partition("=") for assignment in assignments]
+        settings = tuple((key, value) for key, _, value in split)
         if (not sep or not name or mode not in ("off", "on")
-                or not all(key.startswith("TRADEPIT_") for key, _ in settings)):
+                or not all(key.startswith("TRADEPIT_") and eq for key, eq, _ in split)):
             raise argparse.ArgumentTypeError(
                 f"expected NAME=off|on[@TREE][,TRADEPIT_SETTING=VALUE...], got {text!r}")
         return cls(name, mode, Path(tree).resolve() if tree else None, settings)
@@ -112,11 +113,6 @@ def ratios(rates: dict[str, list[float]]) -> dict[str, list[float]]:
     first = next(iter(rates.values()))
     return {name: [mine / theirs for mine, theirs in zip(rate, first, strict=True)]
             for name, rate in rates.items()}
-
-
-def median_ratios(rates: dict[str, list[float]]) -> dict[str, float]:
-    """Each configuration's median, over the rounds, of its ratio to the first's."""
-    return {name: statistics.median(mine) for name, mine in ratios(rates).items()}
 
 
 def median_interval(values: list[float], confidence: float = 0.95,
