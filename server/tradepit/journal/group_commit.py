@@ -138,8 +138,7 @@ class GroupCommit:
         entries = self._entries
         entries.append((sequence, kind, tuple(command)))
         if len(entries) >= CHUNK:
-            self._chunks.append(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL))
-            self._entries = []
+            self._seal_chunk()
         if reports:
             self._reports += reports
         if events:
@@ -151,6 +150,11 @@ class GroupCommit:
         elif len(commands) >= self.batch_size:
             self._full.set()
         return self._covered
+
+    def _seal_chunk(self) -> None:
+        """Pickle the entries not yet pickled, as one chunk for the writer."""
+        self._chunks.append(pickle.dumps(self._entries, protocol=pickle.HIGHEST_PROTOCOL))
+        self._entries = []
 
     def after_pending(self, release: Release) -> None:
         """Run `release` after the effects of everything applied so far, in order."""
@@ -257,10 +261,9 @@ class GroupCommit:
         effects in runs between the releases. A snapshot is captured if one is due (the
         state is the batch's last entry's)."""
         commands, self._commands = self._commands, []
-        chunks, self._chunks = self._chunks, []
         if self._entries:
-            chunks.append(pickle.dumps(self._entries, protocol=pickle.HIGHEST_PROTOCOL))
-            self._entries = []
+            self._seal_chunk()
+        chunks, self._chunks = self._chunks, []
         reports, self._reports = self._reports, []
         events, self._events = self._events, []
         releases, self._releases = self._releases, []
