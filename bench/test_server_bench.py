@@ -24,3 +24,36 @@ def test_the_breakdown_times_every_stage():
     # host it is only indicative, so only the stages timed directly must be positive.
     timed = [micros for name, micros in stages.items() if not name.startswith("around")]
     assert len(timed) == 3 and all(micros > 0 for micros in timed), stages
+
+
+def test_the_exchange_cost_bench_applies_the_same_commands_to_both_exchanges():
+    from tradepit._native import Exchange as NativeExchange
+    from tradepit.exchange.exchange import Exchange
+
+    from bench.server.exchange_cost import (
+        native_exchange,
+        per_command_us,
+        resting_buys,
+        stream_path_us,
+        trading,
+    )
+
+    for commands in (resting_buys(300), trading(300)):
+        python, native = Exchange(), native_exchange()
+        assert isinstance(native, NativeExchange)
+        for command in commands:
+            assert native.execute(command) == _shape(python.execute(command))
+            assert native.take_reports() == python.take_reports()
+        assert native.audit() == python.audit() == []
+        figures = per_command_us(commands, 1, {"python": Exchange, "native": native_exchange})
+        assert set(figures) == {"python", "native"} and min(figures.values()) > 0
+    stream = stream_path_us(300, rounds=1)
+    assert set(stream) == {"python", "native"} and min(stream.values()) > 0
+
+
+def _shape(result):
+    """A Python exchange result as the native one gives it (orders: id and reports)."""
+    order = getattr(result, "order", None)
+    if order is not None:
+        return order.order_id, result.reports
+    return getattr(result, "account_id", getattr(result, "symbol", result))

@@ -5,6 +5,8 @@
 //! modes, amend with priority rules, a gapless event sequence, a state hash and the compact
 //! batch format. The Python binding (`core_rs/python`) only converts; the pure-Python backend
 //! implements the same contract and is compared against this one event for event.
+//! The [`exchange`] module builds the exchange on the book: accounts, escrow, pre-trade
+//! checks and settlement, ported from the Python reference exchange.
 //!
 //! ```
 //! use tradepit_engine::{Book, EventKind, NewOrder, Side};
@@ -25,6 +27,7 @@ pub mod codec;
 mod day;
 mod error;
 mod event;
+pub mod exchange;
 mod hash;
 mod id_hash;
 mod invariants;

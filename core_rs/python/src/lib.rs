@@ -1,5 +1,5 @@
-//! `tradepit._native`: the Rust order book exposed to Python, the order stream's
-//! response encoder (`wire`) and the journal's entry encoder (`journal`).
+//! `tradepit._native`: the Rust order book and exchange exposed to Python, the order
+//! stream's response encoder (`wire`) and the journal's entry encoder (`journal`).
 //!
 //! This crate only converts. Every rule lives in `tradepit-engine`; errors are raised as the
 //! shared Python classes from `tradepit.book.errors`, so callers cannot tell the backends
@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 mod book;
 mod errors;
+mod exchange;
 mod journal;
 mod protowire;
 mod records;
@@ -17,6 +18,7 @@ mod wire;
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<book::PyBook>()?;
+    module.add_class::<exchange::PyExchange>()?;
     module.add_class::<records::PyEvent>()?;
     module.add_class::<records::PyOrder>()?;
     module.add_function(wrap_pyfunction!(wire::encode_stream_response, module)?)?;

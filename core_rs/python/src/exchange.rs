@@ -1,0 +1,797 @@
+//! `Exchange`: the engine's exchange state machine behind a Python class.
+//!
+//! Commands come in as the named tuples of `tradepit.exchange.commands` (read by position,
+//! dispatched on the class name); reports and market events go out as the named tuples of
+//! `tradepit.exchange.model`, whose classes the caller passes in once (`shapes`), so this
+//! crate imports nothing of the server. A refusal is raised as
+//! `tradepit.exchange.errors.Reject`, exactly as the Python exchange raises it.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::{ffi, IntoPyObjectExt};
+use tradepit_engine::exchange::{
+    Account, Command, Exchange, ExchangeError, Instrument, Limits, MarketEvent, Order, OrderRef,
+    OrderReports, Outcome, Report, Submit, TradePrint,
+};
+
+use crate::errors::to_py_err;
+use crate::records::PyEvent;
+
+/// The Python classes the exchange's values are made of.
+struct Shapes {
+    report: Py<PyType>,
+    trade: Py<PyType>,
+    book_change: Py<PyType>,
+    status_change: Py<PyType>,
+    reject: Py<PyType>,
+    reject_code: Py<PyType>,
+    /// `tuple.__new__`, for Pythons where `make` must not fill a tuple itself: from 3.14 a
+    /// tuple caches its hash in the object, which only `tuple.__new__` initialises.
+    tuple_new: Option<Py<PyAny>>,
+}
+
+/// The exchange (native backend): the same commands, results and state as
+/// `tradepit.exchange.exchange.Exchange`.
+#[pyclass(name = "Exchange", module = "tradepit._native", unsendable)]
+pub(crate) struct PyExchange {
+    exchange: Exchange,
+    shapes: Shapes,
+    /// The reports of the commands since the last `take_reports`, as Python objects: each
+    /// is made once, and a result's reports are the same objects.
+    reports: Py<PyList>,
+    /// Command classes seen so far, and which command each is: dispatch by identity.
+    kinds: Vec<(Py<PyType>, Kind)>,
+    symbols: SymbolStrings,
+}
+
+/// The Python string of each listed symbol, found by the address of the engine's shared
+/// string (`Instrument::symbol`), so that reports and market events name their symbol
+/// without making a new str every time.
+#[derive(Default)]
+struct SymbolStrings(HashMap<usize, (Arc<str>, Py<PyString>), BuildHasherDefault<AddressHasher>>);
+
+impl SymbolStrings {
+    fn address(symbol: &Arc<str>) -> usize {
+        Arc::as_ptr(symbol).cast::<u8>() as usize
+    }
+
+    /// Remembers a newly listed symbol (the `Arc` kept keeps its address unique).
+    fn learn(&mut self, py: Python<'_>, symbol: &Arc<str>) {
+        self.0
+            .entry(Self::address(symbol))
+            .or_insert_with(|| (symbol.clone(), PyString::new(py, symbol).unbind()));
+    }
+
+    fn get<'py>(&self, py: Python<'py>, symbol: &Arc<str>) -> Bound<'py, PyAny> {
+        match self.0.get(&Self::address(symbol)) {
+            Some((_, known)) => known.bind(py).clone().into_any(),
+            None => PyString::new(py, symbol).into_any(),
+        }
+    }
+}
+
+/// Hashes an address: the high half of its product with a large odd constant, folded in
+/// (addresses share their low bits, which a plain product would keep).
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte) ^ self.0.rotate_left(8));
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        let product = u128::from(value) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+}
+
+/// The commands of `tradepit.exchange.commands`.
+#[derive(Clone, Copy)]
+enum Kind {
+    SubmitOrder,
+    CancelOrder,
+    AmendOrder,
+    CancelAll,
+    CreateAccount,
+    AdjustBalance,
+    CreateInstrument,
+    SetTradingStatus,
+    SetLimits,
+    RemoveInstrument,
+    EndSession,
+}
+
+impl Kind {
+    fn named(name: &str) -> Option<Kind> {
+        Some(match name {
+            "SubmitOrder" => Kind::SubmitOrder,
+            "CancelOrder" => Kind::CancelOrder,
+            "AmendOrder" => Kind::AmendOrder,
+            "CancelAll" => Kind::CancelAll,
+            "CreateAccount" => Kind::CreateAccount,
+            "AdjustBalance" => Kind::AdjustBalance,
+            "CreateInstrument" => Kind::CreateInstrument,
+            "SetTradingStatus" => Kind::SetTradingStatus,
+            "SetLimits" => Kind::SetLimits,
+            "RemoveInstrument" => Kind::RemoveInstrument,
+            "EndSession" => Kind::EndSession,
+            _ => return None,
+        })
+    }
+}
+
+#[pymethods]
+impl PyExchange {
+    /// `shapes` maps "ExecutionReport", "TradePrint", "BookChange", "StatusChange",
+    /// "Reject" and "RejectCode" to their Python classes.
+    #[new]
+    #[pyo3(signature = (shapes, maker_fee_bps=0, taker_fee_bps=0, max_order_quantity=1_000_000,
+                        max_order_notional=10_000_000_000_000))]
+    fn new(
+        py: Python<'_>,
+        shapes: &Bound<'_, PyDict>,
+        maker_fee_bps: i128,
+        taker_fee_bps: i128,
+        max_order_quantity: i128,
+        max_order_notional: i128,
+    ) -> PyResult<Self> {
+        let class = |name: &str| -> PyResult<Py<PyType>> {
+            let value = shapes
+                .get_item(name)?
+                .ok_or_else(|| PyValueError::new_err(format!("shapes lacks {name}")))?;
+            Ok(value.cast_into::<PyType>()?.unbind())
+        };
+        // The values are made as tuples of these classes (`make`), so they must be tuples.
+        let tuple_class = |name: &str| -> PyResult<Py<PyType>> {
+            let class = class(name)?;
+            if !class.bind(py).is_subclass_of::<PyTuple>()? {
+                return Err(PyValueError::new_err(format!(
+                    "shapes[{name:?}] is not a tuple"
+                )));
+            }
+            Ok(class)
+        };
+        let shapes = Shapes {
+            report: tuple_class("ExecutionReport")?,
+            trade: tuple_class("TradePrint")?,
+            book_change: tuple_class("BookChange")?,
+            status_change: tuple_class("StatusChange")?,
+            reject: class("Reject")?,
+            reject_code: class("RejectCode")?,
+            tuple_new: if py.version_info() >= (3, 14) {
+                Some(py.get_type::<PyTuple>().getattr("__new__")?.unbind())
+            } else {
+                None
+            },
+        };
+        let limits = Limits {
+            maker_fee_bps,
+            taker_fee_bps,
+            max_order_quantity,
+            max_order_notional,
+        };
+        Ok(PyExchange {
+            exchange: Exchange::new(limits),
+            shapes,
+            reports: PyList::empty(py).unbind(),
+            kinds: Vec::new(),
+            symbols: SymbolStrings::default(),
+        })
+    }
+
+    /// Apply one command. The result by command: SubmitOrder, CancelOrder and AmendOrder
+    /// give `(order_id, reports)`; CreateAccount and AdjustBalance the account id;
+    /// CreateInstrument the symbol; SetTradingStatus the symbols; SetLimits the limits
+    /// as a tuple; CancelAll the order ids; RemoveInstrument `(symbol, order_ids)`;
+    /// EndSession the reports.
+    fn execute<'py>(
+        &mut self,
+        py: Python<'py>,
+        command: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kind = self.kind(command)?;
+        // The submitted client_order_id, which the order's reports repeat.
+        let mut client = None;
+        let result = match kind {
+            // The hot path: the strings are read in place, not copied into a command.
+            Kind::SubmitOrder => {
+                let f = command.cast::<PyTuple>()?;
+                let client_order_id = client.insert(f.get_item(1)?.cast_into::<PyString>()?);
+                let symbol = f.get_item(2)?.cast_into::<PyString>()?;
+                self.exchange.submit(&Submit {
+                    account_id: at(f, 0)?,
+                    client_order_id: client_order_id.to_str()?,
+                    symbol: symbol.to_str()?,
+                    side: at(f, 3)?,
+                    order_type: at(f, 4)?,
+                    tif: at(f, 5)?,
+                    price: money(f, 6)?,
+                    quantity: money(f, 7)?,
+                    post_only: truth(f, 8)?,
+                    stp: at(f, 9)?,
+                    timestamp: at(f, 10)?,
+                })
+            }
+            _ => self.exchange.execute(&to_command(kind, command)?),
+        };
+        if let Ok(Outcome::Instrument { symbol }) = &result {
+            let listed = self.exchange.listing(symbol).expect("just listed");
+            self.symbols.learn(py, &listed.symbol);
+        }
+        let answer = self.answer(py, result, client.as_ref());
+        // The outbox is copied out each command; clearing keeps its memory.
+        self.exchange.clear_reports();
+        answer
+    }
+
+    /// The reports produced since the last call, in order.
+    fn take_reports<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyList> {
+        std::mem::replace(&mut self.reports, PyList::empty(py).unbind()).into_bound(py)
+    }
+
+    /// The book changes and status changes since the last call, in order.
+    fn take_market_events<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        let made = self
+            .exchange
+            .market_events()
+            .iter()
+            .try_for_each(|event| list.append(self.market_event(py, event)?));
+        self.exchange.clear_market_events();
+        made.map(|()| list)
+    }
+
+    /// Every broken money or escrow invariant, as text; empty when all hold. Like the
+    /// Python exchange's, it notes an empty position for every symbol it looks at.
+    fn audit(&mut self) -> Vec<String> {
+        self.exchange.audit_mut()
+    }
+
+    /// The whole state as plain values, in the layout `tests/exchange/state.py` gives
+    /// the Python exchange's: what the parity tests compare.
+    fn state<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let state = PyDict::new(py);
+        let accounts = PyList::empty(py);
+        for account in self.exchange.accounts() {
+            accounts.append(account_state(py, account)?)?;
+        }
+        let orders = PyList::empty(py);
+        for order in self.exchange.orders() {
+            orders.append(self.order_state(py, order)?)?;
+        }
+        let listed = PyList::empty(py);
+        for instrument in self.exchange.instruments() {
+            listed.append(instrument_state(py, instrument)?)?;
+        }
+        let delisted = PyList::empty(py);
+        for instrument in self.exchange.delisted() {
+            delisted.append(instrument_state(py, instrument)?)?;
+        }
+        let books = PyList::empty(py);
+        for instrument in self.exchange.instruments() {
+            if let Some(book) = self.exchange.book(&instrument.symbol) {
+                books.append((&*instrument.symbol, book.state_hash()))?;
+            }
+        }
+        let limits = self.exchange.limits();
+        state.set_item("accounts", accounts)?;
+        state.set_item("orders", orders)?;
+        state.set_item("instruments", listed)?;
+        state.set_item("delisted", delisted)?;
+        state.set_item("books", books)?;
+        state.set_item("fees_collected", self.exchange.fees_collected())?;
+        state.set_item("next_ids", self.exchange.next_ids())?;
+        state.set_item(
+            "limits",
+            (
+                limits.maker_fee_bps,
+                limits.taker_fee_bps,
+                limits.max_order_quantity,
+                limits.max_order_notional,
+            ),
+        )?;
+        Ok(state)
+    }
+}
+
+impl PyExchange {
+    /// The class's command kind, learnt from its name the first time it is seen.
+    fn kind(&mut self, command: &Bound<'_, PyAny>) -> PyResult<Kind> {
+        let class = command.get_type();
+        if let Some((_, kind)) = self.kinds.iter().find(|(known, _)| class.is(known)) {
+            return Ok(*kind);
+        }
+        let name = class.name()?;
+        let kind = Kind::named(name.to_str()?)
+            .ok_or_else(|| PyTypeError::new_err(format!("not an exchange command: {name}")))?;
+        self.kinds.push((class.unbind(), kind));
+        Ok(kind)
+    }
+
+    /// What `execute` returns or raises for `result`, once the command's reports (the
+    /// engine's outbox) are appended to `self.reports` as Python objects. `client`: the
+    /// command's client_order_id object, reused for the reports that repeat it.
+    fn answer<'py>(
+        &self,
+        py: Python<'py>,
+        result: Result<Outcome, ExchangeError>,
+        client: Option<&Bound<'py, PyString>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let made = self.reports.bind(py);
+        let base = made.len();
+        let client = match client {
+            Some(object) => Some((object.to_str()?, object)),
+            None => None,
+        };
+        for report in self.exchange.reports() {
+            let client_order_id = match client {
+                Some((text, object)) if *report.client_order_id == *text => object.clone(),
+                _ => PyString::new(py, &report.client_order_id),
+            };
+            made.append(self.report_with(py, report, client_order_id)?)?;
+        }
+        match result {
+            Ok(outcome) => self.outcome(py, outcome, base),
+            Err(ExchangeError::Reject(reject)) => {
+                let code = self
+                    .shapes
+                    .reject_code
+                    .bind(py)
+                    .call1((reject.code.code(),))?;
+                let error = self.shapes.reject.bind(py).call1((code, reject.message))?;
+                Err(PyErr::from_value(error))
+            }
+            Err(ExchangeError::Book(error)) => Err(to_py_err(error)),
+        }
+    }
+
+    /// The outbox's reports from `start` on (of one account, or all) as the objects
+    /// already made for them: outbox position `i` is `self.reports[base + i]`.
+    fn made_reports<'py>(
+        &self,
+        py: Python<'py>,
+        start: usize,
+        account_id: Option<i64>,
+        base: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let made = self.reports.bind(py);
+        let list = PyList::empty(py);
+        for (i, report) in self.exchange.reports().iter().enumerate().skip(start) {
+            if account_id.is_none_or(|id| id == report.account_id) {
+                list.append(made.get_item(base + i)?)?;
+            }
+        }
+        Ok(list)
+    }
+
+    fn outcome<'py>(
+        &self,
+        py: Python<'py>,
+        outcome: Outcome,
+        base: usize,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(match outcome {
+            Outcome::Order { order_id, reports } => {
+                let reports = match reports {
+                    OrderReports::Outbox { start, account_id } => {
+                        self.made_reports(py, start, Some(account_id), base)?
+                    }
+                    OrderReports::Acknowledgement(report) => {
+                        PyList::new(py, [self.report(py, &report)?])?
+                    }
+                };
+                (order_id, reports).into_pyobject(py)?.into_any()
+            }
+            Outcome::Account { account_id } => account_id.into_pyobject(py)?.into_any(),
+            Outcome::Instrument { symbol } => symbol.into_pyobject(py)?.into_any(),
+            Outcome::Instruments { symbols } => symbols.into_pyobject(py)?.into_any(),
+            Outcome::Limits(limits) => (
+                limits.maker_fee_bps,
+                limits.taker_fee_bps,
+                limits.max_order_quantity,
+                limits.max_order_notional,
+            )
+                .into_pyobject(py)?
+                .into_any(),
+            Outcome::Cancelled { order_ids } => order_ids.into_pyobject(py)?.into_any(),
+            Outcome::Removed { symbol, order_ids } => {
+                (symbol, order_ids).into_pyobject(py)?.into_any()
+            }
+            Outcome::Reports { start } => self.made_reports(py, start, None, base)?.into_any(),
+        })
+    }
+
+    /// An instance of the named tuple `class` holding `items`: exactly what
+    /// `tuple.__new__(class, items)` makes (a named tuple is a tuple subclass that adds no
+    /// fields), without an argument tuple and a call through Python for every value.
+    fn make<'py, const N: usize>(
+        &self,
+        class: &Bound<'py, PyType>,
+        items: [Bound<'py, PyAny>; N],
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = class.py();
+        if let Some(tuple_new) = &self.shapes.tuple_new {
+            return tuple_new.bind(py).call1((class, PyTuple::new(py, items)?));
+        }
+        let size = ffi::Py_ssize_t::try_from(N).expect("a small tuple");
+        // SAFETY: `class` is a tuple subclass (`PyExchange::new` checks), so its `tp_alloc`
+        // makes a tuple of `N` empty slots, as `tuple.__new__` does (before 3.14, a tuple
+        // holds nothing else). Each slot is filled once, taking over one reference, before
+        // the object is seen by anything else; no Python code runs in between.
+        unsafe {
+            let class = class.as_type_ptr();
+            let alloc = (*class).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
+            let tuple = Bound::from_owned_ptr_or_err(py, alloc(class, size))?;
+            for (i, item) in (0..size).zip(items) {
+                ffi::PyTuple_SET_ITEM(tuple.as_ptr(), i, item.into_ptr());
+            }
+            Ok(tuple)
+        }
+    }
+
+    fn report<'py>(&self, py: Python<'py>, report: &Report) -> PyResult<Bound<'py, PyAny>> {
+        self.report_with(py, report, PyString::new(py, &report.client_order_id))
+    }
+
+    /// An `ExecutionReport`, its client_order_id given as a Python string; enums as their
+    /// integer codes.
+    fn report_with<'py>(
+        &self,
+        py: Python<'py>,
+        report: &Report,
+        client_order_id: Bound<'py, PyString>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let values = [
+            small(py, report.account_id),
+            small(py, report.sequence),
+            small(py, report.order_id),
+            client_order_id.into_any(),
+            self.symbols.get(py, &report.symbol),
+            small(py, report.exec_type.code()),
+            small(py, report.order_status.code()),
+            small(py, report.side),
+            int(py, report.price)?,
+            int(py, report.quantity)?,
+            int(py, report.last_quantity)?,
+            int(py, report.last_price)?,
+            int(py, report.cumulative_quantity)?,
+            int(py, report.leaves_quantity)?,
+            PyString::new(py, &report.average_price).into_any(),
+            int(py, report.fee)?,
+            optional_code(py, report.liquidity.map(|l| l.code()))?,
+            small(py, report.trade_id),
+            optional_code(py, report.reject_reason.map(|code| code.code()))?,
+            PyString::new(py, report.reject_message).into_any(),
+            small(py, report.timestamp_ns),
+        ];
+        self.make(self.shapes.report.bind(py), values)
+    }
+
+    fn trade<'py>(&self, py: Python<'py>, trade: &TradePrint) -> PyResult<Bound<'py, PyAny>> {
+        let values = [
+            self.symbols.get(py, &trade.symbol),
+            small(py, trade.trade_id),
+            small(py, trade.price),
+            small(py, trade.quantity),
+            small(py, trade.aggressor_side),
+            small(py, trade.timestamp_ns),
+            small(py, trade.sequence),
+        ];
+        self.make(self.shapes.trade.bind(py), values)
+    }
+
+    fn market_event<'py>(
+        &self,
+        py: Python<'py>,
+        event: &MarketEvent,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match event {
+            MarketEvent::BookChange {
+                symbol,
+                events,
+                trades,
+                timestamp_ns,
+            } => {
+                let events = PyList::new(py, events.iter().map(PyEvent::from))?;
+                let prints = PyList::empty(py);
+                for trade in trades {
+                    prints.append(self.trade(py, trade)?)?;
+                }
+                let values = [
+                    self.symbols.get(py, symbol),
+                    events.into_any(),
+                    prints.into_any(),
+                    small(py, *timestamp_ns),
+                ];
+                self.make(self.shapes.book_change.bind(py), values)
+            }
+            MarketEvent::StatusChange {
+                symbol,
+                status,
+                timestamp_ns,
+            } => {
+                let values = [
+                    self.symbols.get(py, symbol),
+                    small(py, status.code()),
+                    small(py, *timestamp_ns),
+                ];
+                self.make(self.shapes.status_change.bind(py), values)
+            }
+        }
+    }
+
+    fn order_state<'py>(&self, py: Python<'py>, order: &Order) -> PyResult<Bound<'py, PyTuple>> {
+        let request = &order.request;
+        let acknowledgement = match &order.acknowledgement() {
+            Some(report) => self.report(py, report)?,
+            None => py.None().into_bound(py),
+        };
+        let values: Vec<Bound<'py, PyAny>> = vec![
+            order.order_id.into_pyobject(py)?.into_any(),
+            order.account_id.into_pyobject(py)?.into_any(),
+            PyString::new(py, &order.client_order_id).into_any(),
+            PyString::new(py, &order.symbol).into_any(),
+            order.side.into_pyobject(py)?.into_any(),
+            order.order_type.into_pyobject(py)?.into_any(),
+            order.tif.into_pyobject(py)?.into_any(),
+            int(py, order.price)?,
+            int(py, order.book_price)?,
+            int(py, order.quantity)?,
+            pybool(py, order.post_only),
+            order.stp.into_pyobject(py)?.into_any(),
+            order.created_ns.into_pyobject(py)?.into_any(),
+            (
+                &*request.symbol,
+                request.side,
+                request.order_type,
+                request.tif,
+                request.price,
+                request.quantity,
+                request.post_only,
+                request.stp,
+            )
+                .into_pyobject(py)?
+                .into_any(),
+            (
+                order.fee_rates.maker_bps,
+                order.fee_rates.taker_bps,
+                order.fee_rates.max_bps,
+            )
+                .into_pyobject(py)?
+                .into_any(),
+            int(py, order.leaves)?,
+            int(py, order.filled_quantity)?,
+            int(py, order.filled_notional)?,
+            int(py, order.fees)?,
+            order.status.code().into_pyobject(py)?.into_any(),
+            order.updated_ns.into_pyobject(py)?.into_any(),
+            optional_code(py, order.reject_reason.map(|code| code.code()))?,
+            int(py, order.reserved_cash)?,
+            order.book_id.into_pyobject(py)?.into_any(),
+            acknowledgement,
+        ];
+        PyTuple::new(py, values)
+    }
+}
+
+/// A Python int for an `i64`.
+#[inline]
+fn small(py: Python<'_>, value: i64) -> Bound<'_, PyAny> {
+    value.into_bound_py_any(py).expect("an int")
+}
+
+/// A Python int for a money value: through `i64` when it fits (nearly always), which is
+/// several times faster than PyO3's 128-bit conversion.
+#[inline]
+fn int(py: Python<'_>, value: i128) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match i64::try_from(value) {
+        Ok(small) => small.into_pyobject(py)?.into_any(),
+        Err(_) => value.into_pyobject(py)?.into_any(),
+    })
+}
+
+fn pybool(py: Python<'_>, value: bool) -> Bound<'_, PyAny> {
+    pyo3::types::PyBool::new(py, value).to_owned().into_any()
+}
+
+fn optional_code(py: Python<'_>, code: Option<i64>) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match code {
+        Some(code) => code.into_pyobject(py)?.into_any(),
+        None => py.None().into_bound(py),
+    })
+}
+
+fn account_state<'py>(py: Python<'py>, account: &Account) -> PyResult<Bound<'py, PyTuple>> {
+    let share_deposits: Vec<(&str, i128)> = account.share_deposits().collect();
+    let positions: Vec<(&str, i128, i128, i128, i128)> = account
+        .positions()
+        .map(|(symbol, p)| (symbol, p.quantity, p.reserved, p.cost_basis, p.realised_pnl))
+        .collect();
+    let mut client_order_ids: Vec<(&str, i64)> = account
+        .client_order_ids
+        .iter()
+        .map(|(id, order)| (&**id, *order))
+        .collect();
+    client_order_ids.sort_unstable();
+    let fills = PyList::empty(py);
+    for f in &account.fills {
+        let values: Vec<Bound<'py, PyAny>> = vec![
+            f.trade_id.into_pyobject(py)?.into_any(),
+            f.order_id.into_pyobject(py)?.into_any(),
+            PyString::new(py, &f.client_order_id).into_any(),
+            PyString::new(py, &f.symbol).into_any(),
+            f.side.into_pyobject(py)?.into_any(),
+            int(py, f.price)?,
+            int(py, f.quantity)?,
+            int(py, f.fee)?,
+            f.liquidity.code().into_pyobject(py)?.into_any(),
+            f.timestamp_ns.into_pyobject(py)?.into_any(),
+        ];
+        fills.append(PyTuple::new(py, values)?)?;
+    }
+    let values: Vec<Bound<'py, PyAny>> = vec![
+        account.account_id.into_pyobject(py)?.into_any(),
+        account.name.as_str().into_pyobject(py)?.into_any(),
+        account.key_hash.as_str().into_pyobject(py)?.into_any(),
+        pybool(py, account.system),
+        int(py, account.cash)?,
+        int(py, account.reserved_cash)?,
+        int(py, account.fees_paid)?,
+        int(py, account.deposits)?,
+        share_deposits.into_pyobject(py)?.into_any(),
+        int(py, account.deposited_value)?,
+        int(py, account.traded_quantity)?,
+        int(py, account.traded_notional)?,
+        positions.into_pyobject(py)?.into_any(),
+        account.report_sequence.into_pyobject(py)?.into_any(),
+        account.order_ids.clone().into_pyobject(py)?.into_any(),
+        client_order_ids.into_pyobject(py)?.into_any(),
+        fills.into_any(),
+    ];
+    PyTuple::new(py, values)
+}
+
+fn instrument_state<'py>(
+    py: Python<'py>,
+    instrument: &Instrument,
+) -> PyResult<Bound<'py, PyTuple>> {
+    (
+        &*instrument.symbol,
+        instrument.tick_size,
+        instrument.lot_size,
+        instrument.reference_price,
+        instrument.band_bps,
+        instrument.status.code(),
+    )
+        .into_pyobject(py)
+}
+
+// ------------------------------------------------------------------ commands in
+
+/// Field `index` of a command tuple.
+fn at<'py, T>(fields: &Bound<'py, PyTuple>, index: usize) -> PyResult<T>
+where
+    T: for<'a> FromPyObject<'a, 'py>,
+    for<'a> <T as FromPyObject<'a, 'py>>::Error: Into<PyErr>,
+{
+    fields
+        .get_borrowed_item(index)?
+        .extract::<T>()
+        .map_err(Into::into)
+}
+
+/// A money field: through `i64` when it fits, several times faster than 128 bits.
+fn money(fields: &Bound<'_, PyTuple>, index: usize) -> PyResult<i128> {
+    let value = fields.get_borrowed_item(index)?;
+    match value.extract::<i64>() {
+        Ok(small) => Ok(i128::from(small)),
+        Err(_) => Ok(value.extract::<i128>()?),
+    }
+}
+
+/// A truth value, as Python reads `post_only` and `system` (an int or a bool).
+fn truth(fields: &Bound<'_, PyTuple>, index: usize) -> PyResult<bool> {
+    fields.get_borrowed_item(index)?.is_truthy()
+}
+
+fn order_ref(value: &Bound<'_, PyAny>) -> PyResult<OrderRef> {
+    let fields = value.cast::<PyTuple>()?;
+    Ok(OrderRef {
+        order_id: at(fields, 0)?,
+        client_order_id: at(fields, 1)?,
+    })
+}
+
+/// The engine command for one of `tradepit.exchange.commands`' named tuples.
+fn to_command(kind: Kind, command: &Bound<'_, PyAny>) -> PyResult<Command> {
+    let f = command.cast::<PyTuple>()?;
+    Ok(match kind {
+        Kind::SubmitOrder => Command::SubmitOrder {
+            account_id: at(f, 0)?,
+            client_order_id: at(f, 1)?,
+            symbol: at(f, 2)?,
+            side: at(f, 3)?,
+            order_type: at(f, 4)?,
+            tif: at(f, 5)?,
+            price: money(f, 6)?,
+            quantity: money(f, 7)?,
+            post_only: truth(f, 8)?,
+            stp: at(f, 9)?,
+            timestamp: at(f, 10)?,
+        },
+        Kind::CancelOrder => Command::CancelOrder {
+            account_id: at(f, 0)?,
+            order: order_ref(&f.get_item(1)?)?,
+            timestamp: at(f, 2)?,
+        },
+        Kind::AmendOrder => Command::AmendOrder {
+            account_id: at(f, 0)?,
+            order: order_ref(&f.get_item(1)?)?,
+            price: money(f, 2)?,
+            quantity: money(f, 3)?,
+            timestamp: at(f, 4)?,
+        },
+        Kind::CancelAll => Command::CancelAll {
+            account_id: at(f, 0)?,
+            symbol: at(f, 1)?,
+            timestamp: at(f, 2)?,
+        },
+        Kind::CreateAccount => Command::CreateAccount {
+            name: at(f, 0)?,
+            key_hash: at(f, 1)?,
+            timestamp: at(f, 2)?,
+            system: truth(f, 3)?,
+        },
+        Kind::AdjustBalance => Command::AdjustBalance {
+            account_id: at(f, 0)?,
+            amount: money(f, 1)?,
+            kind: at(f, 2)?,
+            timestamp: at(f, 3)?,
+            symbol: at(f, 4)?,
+        },
+        Kind::CreateInstrument => Command::CreateInstrument {
+            symbol: at(f, 0)?,
+            tick_size: money(f, 1)?,
+            lot_size: money(f, 2)?,
+            reference_price: money(f, 3)?,
+            band_bps: money(f, 4)?,
+            timestamp: at(f, 5)?,
+        },
+        Kind::SetTradingStatus => Command::SetTradingStatus {
+            symbol: at(f, 0)?,
+            status: at(f, 1)?,
+            timestamp: at(f, 2)?,
+        },
+        Kind::SetLimits => Command::SetLimits {
+            maker_fee_bps: money(f, 0)?,
+            taker_fee_bps: money(f, 1)?,
+            max_order_quantity: money(f, 2)?,
+            max_order_notional: money(f, 3)?,
+            timestamp: at(f, 4)?,
+        },
+        Kind::RemoveInstrument => Command::RemoveInstrument {
+            symbol: at(f, 0)?,
+            timestamp: at(f, 1)?,
+        },
+        Kind::EndSession => Command::EndSession {
+            symbol: at(f, 0)?,
+            timestamp: at(f, 1)?,
+        },
+    })
+}
