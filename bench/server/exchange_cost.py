@@ -54,7 +54,7 @@ from bench.server.load import orders
 
 SHAPES = {"ExecutionReport": model.ExecutionReport, "TradePrint": model.TradePrint,
           "BookChange": model.BookChange, "StatusChange": model.StatusChange,
-          "Reject": Reject, "RejectCode": RejectCode}
+          "Reject": Reject, "RejectCode": RejectCode, "Fill": model.Fill}
 
 
 def native_exchange() -> Any:

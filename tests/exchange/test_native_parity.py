@@ -20,7 +20,7 @@ from .streams import random_commands
 COMMANDS = 30_000
 SHAPES = {"ExecutionReport": model.ExecutionReport, "TradePrint": model.TradePrint,
           "BookChange": model.BookChange, "StatusChange": model.StatusChange,
-          "Reject": Reject, "RejectCode": RejectCode}
+          "Reject": Reject, "RejectCode": RejectCode, "Fill": model.Fill}
 
 
 @pytest.fixture(scope="module")

@@ -41,13 +41,22 @@ def settings(**overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-@pytest.fixture(params=["rust", "python"])
+@pytest.fixture(params=["rust", "python", "native"])
 def book_backend(request: pytest.FixtureRequest) -> str:
+    """"rust" and "python": the Python exchange on that book backend; "native": the Rust
+    exchange, with the engine's own books (tradepit/exchange/native.py)."""
     try:
-        load_backend(request.param)
+        load_backend("rust" if request.param == "native" else request.param)
     except ImportError as error:
         pytest.fail(str(error), pytrace=False)
     return str(request.param)
+
+
+async def start_with(backend: str, server_settings: Settings) -> Running:
+    """Start a server on `backend` (see `book_backend`)."""
+    if backend == "native":
+        return await start(server_settings.model_copy(update={"exchange": "rust"}))
+    return await start(server_settings, book_factory=load_backend(backend).Book)
 
 
 @pytest.fixture
@@ -58,7 +67,7 @@ def server_settings() -> Settings:
 
 @pytest.fixture
 async def server(book_backend: str, server_settings: Settings) -> AsyncIterator[Running]:
-    running = await start(server_settings, book_factory=load_backend(book_backend).Book)
+    running = await start_with(book_backend, server_settings)
     try:
         yield running
     finally:

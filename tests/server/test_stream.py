@@ -140,12 +140,9 @@ async def test_a_stream_needs_a_key(agents):
 
 async def test_a_stream_that_falls_behind_is_closed_not_silently_trimmed(book_backend):
     """Reports are never dropped: past the stream's buffer it ends with RESOURCE_EXHAUSTED."""
-    from tradepit.book import load_backend
-    from tradepit.server.app import start
+    from .conftest import settings, start_with
 
-    from .conftest import settings
-
-    running = await start(settings(stream_queue_size=5), load_backend(book_backend).Book)
+    running = await start_with(book_backend, settings(stream_queue_size=5))
     try:
         from tradepit_client import Client, TradepitError
 

@@ -15,12 +15,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::{ffi, IntoPyObjectExt};
 use tradepit_engine::exchange::{
-    Account, Command, Exchange, ExchangeError, Instrument, Limits, MarketEvent, Order, OrderRef,
-    OrderReports, Outcome, Report, Submit, TradePrint,
+    Account, Command, Exchange, ExchangeError, Fill, Instrument, Limits, MarketEvent, Order,
+    OrderRef, OrderReports, Outcome, Report, Submit, TradePrint,
 };
 
 use crate::errors::to_py_err;
 use crate::records::PyEvent;
+use crate::views::{AccountView, BookView, InstrumentView, OrderView};
 
 /// The Python classes the exchange's values are made of.
 struct Shapes {
@@ -30,6 +31,8 @@ struct Shapes {
     status_change: Py<PyType>,
     reject: Py<PyType>,
     reject_code: Py<PyType>,
+    /// `model.Fill`, a slotted dataclass: called with its ten fields positionally.
+    fill: Py<PyType>,
     /// `tuple.__new__`, for Pythons where `make` must not fill a tuple itself: from 3.14 a
     /// tuple caches its hash in the object, which only `tuple.__new__` initialises.
     tuple_new: Option<Py<PyAny>>,
@@ -39,7 +42,7 @@ struct Shapes {
 /// `tradepit.exchange.exchange.Exchange`.
 #[pyclass(name = "Exchange", module = "tradepit._native", unsendable)]
 pub(crate) struct PyExchange {
-    exchange: Exchange,
+    pub(crate) exchange: Exchange,
     shapes: Shapes,
     /// The reports of the commands since the last `take_reports`, as Python objects: each
     /// is made once, and a result's reports are the same objects.
@@ -139,7 +142,7 @@ impl Kind {
 #[pymethods]
 impl PyExchange {
     /// `shapes` maps "ExecutionReport", "TradePrint", "BookChange", "StatusChange",
-    /// "Reject" and "RejectCode" to their Python classes.
+    /// "Reject", "RejectCode" and "Fill" to their Python classes.
     #[new]
     #[pyo3(signature = (shapes, maker_fee_bps=0, taker_fee_bps=0, max_order_quantity=1_000_000,
                         max_order_notional=10_000_000_000_000))]
@@ -174,6 +177,7 @@ impl PyExchange {
             status_change: tuple_class("StatusChange")?,
             reject: class("Reject")?,
             reject_code: class("RejectCode")?,
+            fill: class("Fill")?,
             tuple_new: if py.version_info() >= (3, 14) {
                 Some(py.get_type::<PyTuple>().getattr("__new__")?.unbind())
             } else {
@@ -255,6 +259,105 @@ impl PyExchange {
             .try_for_each(|event| list.append(self.market_event(py, event)?));
         self.exchange.clear_market_events();
         made.map(|()| list)
+    }
+
+    // ------------------------------------------------------------ live views (views.rs)
+
+    /// Every account id, ascending.
+    fn account_ids(&self) -> Vec<i64> {
+        self.exchange.accounts().map(|a| a.account_id).collect()
+    }
+
+    /// A live view of an account; `None` if there is no such account.
+    fn account_view(slf: &Bound<'_, Self>, account_id: i64) -> Option<AccountView> {
+        let known = slf.borrow().exchange.account(account_id).is_some();
+        known.then(|| AccountView::new(slf.clone().unbind(), account_id))
+    }
+
+    /// The id of the account with this key hash, if any.
+    fn account_id_for_key(&self, key_hash: &str) -> Option<i64> {
+        self.exchange
+            .account_for_key(key_hash)
+            .map(|a| a.account_id)
+    }
+
+    /// How many orders there are: their ids are 1 to this, every one kept.
+    fn order_count(&self) -> usize {
+        self.exchange.order_count()
+    }
+
+    /// A live view of an order; `None` if there is no such order.
+    fn order_view(slf: &Bound<'_, Self>, order_id: i64) -> Option<OrderView> {
+        let known = slf.borrow().exchange.order(order_id).is_some();
+        known.then(|| OrderView::new(slf.clone().unbind(), order_id))
+    }
+
+    /// A live view of a listed or delisted instrument; `None` if it was never listed.
+    fn instrument_view(slf: &Bound<'_, Self>, symbol: &str) -> Option<InstrumentView> {
+        let known = slf.borrow().exchange.listing(symbol).is_some();
+        known.then(|| InstrumentView::new(slf.clone().unbind(), symbol))
+    }
+
+    /// The listed symbols, in listing order.
+    fn listed_symbols<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(
+            py,
+            self.exchange
+                .instruments()
+                .map(|i| self.symbols.get(py, &i.symbol)),
+        )
+    }
+
+    /// The delisted symbols, in delisting order.
+    fn delisted_symbols<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        PyList::new(
+            py,
+            self.exchange
+                .delisted()
+                .map(|i| self.symbols.get(py, &i.symbol)),
+        )
+    }
+
+    /// A live view of a listed symbol's book; `None` if the symbol is not listed.
+    fn book_view(slf: &Bound<'_, Self>, symbol: &str) -> Option<BookView> {
+        let known = slf.borrow().exchange.book(symbol).is_some();
+        known.then(|| BookView::new(slf.clone().unbind(), symbol))
+    }
+
+    /// `(maker_fee_bps, taker_fee_bps, max_order_quantity, max_order_notional)`.
+    fn limits<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let limits = self.exchange.limits();
+        PyTuple::new(
+            py,
+            [
+                int(py, limits.maker_fee_bps)?,
+                int(py, limits.taker_fee_bps)?,
+                int(py, limits.max_order_quantity)?,
+                int(py, limits.max_order_notional)?,
+            ],
+        )
+    }
+
+    /// What newly accepted orders pay: `(maker_bps, taker_bps, max_bps)`.
+    fn fee_rates<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let rates = self.exchange.fee_rates();
+        PyTuple::new(
+            py,
+            [
+                int(py, rates.maker_bps)?,
+                int(py, rates.taker_bps)?,
+                int(py, rates.max_bps)?,
+            ],
+        )
+    }
+
+    fn fees_collected<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        int(py, self.exchange.fees_collected())
+    }
+
+    /// `(next account id, next order id, next trade id)`.
+    fn next_ids(&self) -> (i64, i64, i64) {
+        self.exchange.next_ids()
     }
 
     /// Every broken money or escrow invariant, as text; empty when all hold. Like the
@@ -445,7 +548,11 @@ impl PyExchange {
         }
     }
 
-    fn report<'py>(&self, py: Python<'py>, report: &Report) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn report<'py>(
+        &self,
+        py: Python<'py>,
+        report: &Report,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.report_with(py, report, PyString::new(py, &report.client_order_id))
     }
 
@@ -536,6 +643,28 @@ impl PyExchange {
         }
     }
 
+    /// The Python string of a symbol: the one made when it was listed.
+    pub(crate) fn symbol<'py>(&self, py: Python<'py>, symbol: &Arc<str>) -> Bound<'py, PyAny> {
+        self.symbols.get(py, symbol)
+    }
+
+    /// A `model.Fill` (its liquidity as the integer code).
+    pub(crate) fn fill<'py>(&self, py: Python<'py>, fill: &Fill) -> PyResult<Bound<'py, PyAny>> {
+        let values = (
+            small(py, fill.trade_id),
+            small(py, fill.order_id),
+            PyString::new(py, &fill.client_order_id),
+            self.symbols.get(py, &fill.symbol),
+            small(py, fill.side),
+            int(py, fill.price)?,
+            int(py, fill.quantity)?,
+            int(py, fill.fee)?,
+            small(py, fill.liquidity.code()),
+            small(py, fill.timestamp_ns),
+        );
+        self.shapes.fill.bind(py).call1(values)
+    }
+
     fn order_state<'py>(&self, py: Python<'py>, order: &Order) -> PyResult<Bound<'py, PyTuple>> {
         let request = &order.request;
         let acknowledgement = match &order.acknowledgement() {
@@ -592,25 +721,25 @@ impl PyExchange {
 
 /// A Python int for an `i64`.
 #[inline]
-fn small(py: Python<'_>, value: i64) -> Bound<'_, PyAny> {
+pub(crate) fn small(py: Python<'_>, value: i64) -> Bound<'_, PyAny> {
     value.into_bound_py_any(py).expect("an int")
 }
 
 /// A Python int for a money value: through `i64` when it fits (nearly always), which is
 /// several times faster than PyO3's 128-bit conversion.
 #[inline]
-fn int(py: Python<'_>, value: i128) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn int(py: Python<'_>, value: i128) -> PyResult<Bound<'_, PyAny>> {
     Ok(match i64::try_from(value) {
         Ok(small) => small.into_pyobject(py)?.into_any(),
         Err(_) => value.into_pyobject(py)?.into_any(),
     })
 }
 
-fn pybool(py: Python<'_>, value: bool) -> Bound<'_, PyAny> {
+pub(crate) fn pybool(py: Python<'_>, value: bool) -> Bound<'_, PyAny> {
     pyo3::types::PyBool::new(py, value).to_owned().into_any()
 }
 
-fn optional_code(py: Python<'_>, code: Option<i64>) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn optional_code(py: Python<'_>, code: Option<i64>) -> PyResult<Bound<'_, PyAny>> {
     Ok(match code {
         Some(code) => code.into_pyobject(py)?.into_any(),
         None => py.None().into_bound(py),

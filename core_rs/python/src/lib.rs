@@ -13,6 +13,7 @@ mod exchange;
 mod journal;
 mod protowire;
 mod records;
+mod views;
 mod wire;
 
 #[pymodule]
@@ -21,6 +22,11 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<exchange::PyExchange>()?;
     module.add_class::<records::PyEvent>()?;
     module.add_class::<records::PyOrder>()?;
+    module.add_class::<views::AccountView>()?;
+    module.add_class::<views::PositionView>()?;
+    module.add_class::<views::OrderView>()?;
+    module.add_class::<views::InstrumentView>()?;
+    module.add_class::<views::BookView>()?;
     module.add_function(wrap_pyfunction!(wire::encode_stream_response, module)?)?;
     module.add_function(wrap_pyfunction!(journal::encode_journal_entry, module)?)?;
     Ok(())

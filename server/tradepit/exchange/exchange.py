@@ -9,7 +9,7 @@ no longer needs whenever its open quantity changes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +90,57 @@ class OrderResult:
     reports: list[ExecutionReport]  # the caller's reports caused by the command
 
 
-class Exchange:
+class Queries:
+    """Lookups by name, and the refusals that word a missing one: shared by this
+    exchange and the native one (exchange/native.py), which present the same mappings."""
+
+    accounts: Mapping[int, Account]
+    orders: Mapping[int, OrderState]
+    instruments: Mapping[str, Instrument]
+    delisted: Mapping[str, Instrument]
+
+    def account(self, account_id: int) -> Account:
+        account = self.accounts.get(account_id)
+        if account is None:
+            raise Reject(RejectCode.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
+        return account
+
+    def instrument(self, symbol: str) -> Instrument:
+        """A listed instrument: one that trades, or may again after a halt."""
+        instrument = self.instruments.get(symbol)
+        if instrument is None:
+            known = ", ".join(sorted(self.instruments)) or "none"
+            gone = self.delisted.get(symbol)
+            if gone is not None:
+                raise Reject(RejectCode.UNKNOWN_SYMBOL,
+                             f"{symbol} was delisted and no longer trades; positions in it "
+                             f"stay, marked at its last price {gone.reference_price}; "
+                             f"listed symbols: {known}")
+            raise Reject(RejectCode.UNKNOWN_SYMBOL,
+                         f"unknown symbol {symbol!r}; listed symbols: {known}")
+        return instrument
+
+    def listing(self, symbol: str) -> Instrument:
+        """A listed or a delisted instrument: what positions, orders and fills may name."""
+        instrument = self.instruments.get(symbol) or self.delisted.get(symbol)
+        return instrument if instrument is not None else self.instrument(symbol)
+
+    def find_order(self, account_id: int, ref: OrderRef) -> OrderState:
+        """The account's order named by id or client_order_id; other accounts' are invisible."""
+        account = self.account(account_id)
+        if ref.client_order_id:
+            order_id = account.client_order_ids.get(ref.client_order_id, 0)
+            name = f"client_order_id {ref.client_order_id!r}"
+        else:
+            order_id = ref.order_id
+            name = f"order {ref.order_id}"
+        order = self.orders.get(order_id)
+        if order is None or order.account_id != account_id:
+            raise Reject(RejectCode.UNKNOWN_ORDER, f"{name} is not an order of this account")
+        return order
+
+
+class Exchange(Queries):
     def __init__(self, limits: Limits | None = None,
                  book_factory: Callable[[int, int], Any] = Book) -> None:
         self.limits = limits or Limits()
@@ -155,46 +205,6 @@ class Exchange:
     def account_for_key(self, key_hash: str) -> Account | None:
         account_id = self._accounts_by_key.get(key_hash)
         return None if account_id is None else self.accounts[account_id]
-
-    def account(self, account_id: int) -> Account:
-        account = self.accounts.get(account_id)
-        if account is None:
-            raise Reject(RejectCode.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
-        return account
-
-    def instrument(self, symbol: str) -> Instrument:
-        """A listed instrument: one that trades, or may again after a halt."""
-        instrument = self.instruments.get(symbol)
-        if instrument is None:
-            known = ", ".join(sorted(self.instruments)) or "none"
-            gone = self.delisted.get(symbol)
-            if gone is not None:
-                raise Reject(RejectCode.UNKNOWN_SYMBOL,
-                             f"{symbol} was delisted and no longer trades; positions in it "
-                             f"stay, marked at its last price {gone.reference_price}; "
-                             f"listed symbols: {known}")
-            raise Reject(RejectCode.UNKNOWN_SYMBOL,
-                         f"unknown symbol {symbol!r}; listed symbols: {known}")
-        return instrument
-
-    def listing(self, symbol: str) -> Instrument:
-        """A listed or a delisted instrument: what positions, orders and fills may name."""
-        instrument = self.instruments.get(symbol) or self.delisted.get(symbol)
-        return instrument if instrument is not None else self.instrument(symbol)
-
-    def find_order(self, account_id: int, ref: OrderRef) -> OrderState:
-        """The account's order named by id or client_order_id; other accounts' are invisible."""
-        account = self.account(account_id)
-        if ref.client_order_id:
-            order_id = account.client_order_ids.get(ref.client_order_id, 0)
-            name = f"client_order_id {ref.client_order_id!r}"
-        else:
-            order_id = ref.order_id
-            name = f"order {ref.order_id}"
-        order = self.orders.get(order_id)
-        if order is None or order.account_id != account_id:
-            raise Reject(RejectCode.UNKNOWN_ORDER, f"{name} is not an order of this account")
-        return order
 
     # ---------------------------------------------------------------- orders
 

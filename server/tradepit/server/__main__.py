@@ -19,6 +19,8 @@ GC_THRESHOLDS = (100_000, 50, 100)  # generation 0, 1 and 2 (the defaults: 700, 
 def banner(running: Running) -> str:
     address = running.address
     symbols = ", ".join(sorted(running.gateway.exchange.instruments))
+    engine = ("Rust exchange" if running.settings.exchange == "rust"
+              else f"book backend: {BACKEND}")
     simulation = running.simulation
     if simulation is not None:
         kinds = sorted({agent.kind for agent in simulation.traders})
@@ -35,7 +37,7 @@ def banner(running: Running) -> str:
         makers = ("The simulation is off: no makers, no background traders "
                   "(TRADEPIT_MAKERS_ENABLED=true turns it on).")
     return f"""
-Tradepit is open on {address}  (book backend: {BACKEND}; instruments: {symbols})
+Tradepit is open on {address}  ({engine}; instruments: {symbols})
 
   List the services (reflection is on, no proto files needed):
     grpcurl -plaintext {address} list

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -27,6 +27,7 @@ from tradepit.config import Settings
 from tradepit.exchange.commands import CreateInstrument, SetLimits
 from tradepit.exchange.digest import state_digest
 from tradepit.exchange.exchange import Exchange, Limits
+from tradepit.exchange.native import NativeExchange
 from tradepit.exchange.snapshot import adopt
 from tradepit.journal.group_commit import GroupCommit
 from tradepit.journal.recovery import Recovered, recover
@@ -145,8 +146,12 @@ def add_order_service(service: OrderService, server: grpc.aio.Server) -> None:
 
 
 def build_exchange(settings: Settings, book_factory: BookFactory | None = None) -> Gateway:
-    """An empty exchange behind its gateway; `restore` fills it and sets its limits."""
-    exchange = Exchange(book_factory=book_factory or Book)
+    """An empty exchange behind its gateway; `restore` fills it and sets its limits.
+    The Rust exchange (`settings.exchange`) has the Rust engine's books of its own."""
+    # The Rust exchange has the Python one's interface, held to it by tests/exchange and
+    # by the server suite on both (a Protocol for it is for when it is the default).
+    exchange = (cast(Exchange, NativeExchange()) if settings.exchange == "rust"
+                else Exchange(book_factory=book_factory or Book))
     clock = EngineClock(settings.engine_step_ns) if settings.clock == "engine" else WallClock()
     return Gateway(exchange, clock)
 
@@ -273,6 +278,8 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
         else:
             sampler.start(settings.leaderboard_sample_ms)
     simulation = await start_simulation(gateway, settings) if settings.makers_enabled else None
-    log.info("tradepit listening on port %d (book backend: %s)", port, BACKEND)
+    log.info("tradepit listening on port %d (%s)", port,
+             "Rust exchange" if settings.exchange == "rust" else
+             f"Python exchange, book backend: {BACKEND}")
     return Running(server, port, gateway, admin_token, settings, recovered, simulation,
                    leaderboard=sampler, store=store, hub=hub)

@@ -41,7 +41,7 @@ def _response(result: OrderResult) -> order_pb2.OrderResponse:
     """The unary answer; a post-only refusal by the book is a FAILED_PRECONDITION."""
     for report in result.reports:
         if report.exec_type == ExecType.REJECTED and report.reject_reason is not None:
-            raise Reject(report.reject_reason,
+            raise Reject(RejectCode(report.reject_reason),
                          f"order {report.order_id}: {report.reject_message}")
     return order_pb2.OrderResponse(order=convert.order(result.order),
                                    reports=[convert.report(r) for r in result.reports])

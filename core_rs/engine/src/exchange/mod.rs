@@ -285,6 +285,11 @@ impl Exchange {
         self.orders.get(slot(order_id)?)
     }
 
+    /// How many orders there are: their ids are 1 to this, and every one is kept.
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
     /// Every order, by order id.
     pub fn orders(&self) -> impl Iterator<Item = &Order> + '_ {
         self.orders.iter()

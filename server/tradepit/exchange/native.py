@@ -1,0 +1,216 @@
+"""The exchange in Rust (`tradepit._native.Exchange`) behind the Python exchange's interface.
+
+The Python `Exchange` (exchange.py) is the reference; tests/exchange holds the native one
+to the same results, refusals, reports, market events and state. This class only adapts:
+commands go in as they are, results come back as the Python exchange gives them (an
+`OrderResult` whose order is a view, accounts and instruments as views), and the state is
+read through live views of the native state (`tradepit._native.AccountView` and the
+others), which change only inside `execute`.
+
+Not yet: snapshots (`tradepit.exchange.snapshot` captures the Python exchange's objects),
+so the server runs this exchange with durability off only (see `Settings`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from tradepit.exchange import model
+from tradepit.exchange.codes import RejectCode, TradingStatus
+from tradepit.exchange.commands import (
+    AdjustBalance,
+    AmendOrder,
+    CancelAll,
+    CancelOrder,
+    Command,
+    CreateAccount,
+    CreateInstrument,
+    EndSession,
+    RemoveInstrument,
+    SetLimits,
+    SetTradingStatus,
+    SubmitOrder,
+)
+from tradepit.exchange.errors import Reject
+from tradepit.exchange.exchange import Limits, OrderResult, Queries
+from tradepit.exchange.model import FeeRates
+
+# The Python classes the native exchange makes its values of.
+SHAPES: dict[str, type] = {
+    "ExecutionReport": model.ExecutionReport, "TradePrint": model.TradePrint,
+    "BookChange": model.BookChange, "StatusChange": model.StatusChange,
+    "Fill": model.Fill, "Reject": Reject, "RejectCode": RejectCode,
+}
+_DELISTED = int(TradingStatus.DELISTED)
+
+
+def available() -> bool:
+    """Whether the Rust extension, and so this exchange, is built."""
+    try:
+        from tradepit import _native  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _Accounts(Mapping[int, Any]):
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    def __getitem__(self, account_id: int) -> Any:
+        view = self._native.account_view(account_id)
+        if view is None:
+            raise KeyError(account_id)
+        return view
+
+    def get(self, account_id: int, default: Any = None) -> Any:
+        view = self._native.account_view(account_id)
+        return default if view is None else view
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._native.account_ids())
+
+    def __len__(self) -> int:
+        return len(self._native.account_ids())
+
+
+class _Orders(Mapping[int, Any]):
+    """Every order ever accepted: ids 1 to the count, none removed."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    def __getitem__(self, order_id: int) -> Any:
+        view = self._native.order_view(order_id)
+        if view is None:
+            raise KeyError(order_id)
+        return view
+
+    def get(self, order_id: int, default: Any = None) -> Any:
+        view = self._native.order_view(order_id)
+        return default if view is None else view
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(1, self._native.order_count() + 1))
+
+    def __len__(self) -> int:
+        return int(self._native.order_count())
+
+
+class _Instruments(Mapping[str, Any]):
+    """The listed instruments (in listing order), or the delisted ones."""
+
+    def __init__(self, native: Any, delisted: bool) -> None:
+        self._native = native
+        self._delisted = delisted
+
+    def __getitem__(self, symbol: str) -> Any:
+        view = self._native.instrument_view(symbol) if isinstance(symbol, str) else None
+        if view is None or (view.status == _DELISTED) != self._delisted:
+            raise KeyError(symbol)
+        return view
+
+    def get(self, symbol: str, default: Any = None) -> Any:
+        try:
+            return self[symbol]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        native = self._native
+        return iter(native.delisted_symbols() if self._delisted else native.listed_symbols())
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
+class _Books(Mapping[str, Any]):
+    """Each listed symbol's book, read-only (`tradepit._native.ExchangeBook`)."""
+
+    def __init__(self, native: Any) -> None:
+        self._native = native
+
+    def __getitem__(self, symbol: str) -> Any:
+        view = self._native.book_view(symbol) if isinstance(symbol, str) else None
+        if view is None:
+            raise KeyError(symbol)
+        return view
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._native.listed_symbols())
+
+    def __len__(self) -> int:
+        return len(self._native.listed_symbols())
+
+
+class NativeExchange(Queries):
+    """`Exchange`'s interface on the Rust exchange. Its books are the Rust engine's own,
+    so a book backend is not chosen for it."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        from tradepit._native import Exchange as Native  # type: ignore[attr-defined]
+
+        limits = limits or Limits()
+        native = self._native = Native(SHAPES, limits.maker_fee_bps, limits.taker_fee_bps,
+                                       limits.max_order_quantity, limits.max_order_notional)
+        self.take_reports: Callable[[], list[model.ExecutionReport]] = native.take_reports
+        self.take_market_events: Callable[[], list[model.MarketEvent]] = \
+            native.take_market_events
+        self.audit: Callable[[], list[str]] = native.audit
+        self.accounts = _Accounts(native)
+        self.orders = _Orders(native)
+        self.instruments = _Instruments(native, delisted=False)
+        self.delisted = _Instruments(native, delisted=True)
+        self.books = _Books(native)
+        self._results: dict[type, Callable[[Any], Any]] = {
+            SubmitOrder: self._order_result, CancelOrder: self._order_result,
+            AmendOrder: self._order_result, CreateAccount: self.accounts.__getitem__,
+            AdjustBalance: self.accounts.__getitem__,
+            CreateInstrument: self.instruments.__getitem__,
+            SetTradingStatus: lambda symbols: [self.instruments[s] for s in symbols],
+            SetLimits: lambda values: Limits(*values),
+            RemoveInstrument: lambda removed: (self.delisted[removed[0]], removed[1]),
+            CancelAll: list, EndSession: list,
+        }
+
+    def execute(self, command: Command) -> Any:
+        """Apply one command; raise `Reject` (and change nothing) if it is refused. The
+        result is what the Python exchange's `execute` returns for it."""
+        result = self._native.execute(command)
+        return self._results[type(command)](result)
+
+    def _order_result(self, result: tuple[int, list[model.ExecutionReport]]) -> OrderResult:
+        order_id, reports = result
+        return OrderResult(self._native.order_view(order_id), reports)
+
+    # ---------------------------------------------------------------- queries
+
+    def account_for_key(self, key_hash: str) -> Any:
+        account_id = self._native.account_id_for_key(key_hash)
+        return None if account_id is None else self.accounts[account_id]
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(*self._native.limits())
+
+    @property
+    def fee_rates(self) -> FeeRates:
+        return FeeRates(*self._native.fee_rates())
+
+    @property
+    def fees_collected(self) -> int:
+        return int(self._native.fees_collected())
+
+    # The id counters, by the Python exchange's names (the state digest reads them).
+    @property
+    def _next_account_id(self) -> int:
+        return int(self._native.next_ids()[0])
+
+    @property
+    def _next_order_id(self) -> int:
+        return int(self._native.next_ids()[1])
+
+    @property
+    def _next_trade_id(self) -> int:
+        return int(self._native.next_ids()[2])
