@@ -5,16 +5,31 @@ figures; here nothing is timed, only completeness is checked.
 """
 
 from bench.server.breakdown import per_order_us
-from bench.server.run import run
+from bench.server.load import Result
+from bench.server.run import markdown, run
+
+SCENARIOS = ["unary x16", "stream 1/msg", "stream 100/msg", "unary x1"]
 
 
 def test_every_scenario_answers_every_order_on_both_servers():
     results = run(count=200, latency_count=50, profile=None)
-    assert set(results) == {"echo", "tradepit"}
+    assert set(results) == {"echo", "tradepit", "tradepit-rust"}
     for name, rows in results.items():
         assert [r.scenario for r in rows] == ["unary x16", "stream 1/msg", "stream 100/msg",
                                               "unary x1"], name
         assert all(r.rejected == 0 and r.orders > 0 for r in rows), (name, rows)
+
+
+def test_the_section_shows_both_exchanges_against_the_echo():
+    rows = {name: [Result(scenario, 100, seconds) for scenario in SCENARIOS]
+            for name, seconds in (("echo", 1.0), ("tradepit", 4.0), ("tradepit-rust", 2.0))}
+    for name, latency in (("echo", 100.0), ("tradepit", 150.0), ("tradepit-rust", 300.0)):
+        rows[name][-1] = Result("unary x1", 100, 1.0, 0, latency, latency)
+    section = markdown(rows, {"decode request": 0.1}, 200, 50)
+    assert "| stream 100/msg | 100 | 25 | 25% | 50 | 50% | orders/s >= 50% of echo | " \
+           "**no** / yes |" in section
+    assert "| p99 | 100 us | 150 us | 1.50x | 300 us | 3.00x | <= 2x echo | yes / **no** |" \
+        in section
 
 
 def test_the_breakdown_times_every_stage():
