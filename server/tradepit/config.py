@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,8 +39,7 @@ class Settings(BaseSettings):
     # keeps state in memory only (benchmarks, tests that need no database).
     durability: Literal["on", "off"] = "on"
     # The exchange state machine: "python" (exchange/exchange.py, the reference), or
-    # "rust" (exchange/native.py: the same results, about 1.7x faster on the order path;
-    # with durability off only, until its snapshots are built).
+    # "rust" (exchange/native.py: the same results, faster on the order path).
     exchange: Literal["python", "rust"] = "python"
     journal_flush_ms: float = 2.0  # start a commit at most this often (at once when idle),
     journal_batch_size: int = 1_000  # or as soon as this many commands are pending
@@ -98,15 +97,6 @@ class Settings(BaseSettings):
     # how many are kept per account (the ratios cover that window).
     leaderboard_sample_ms: int = 1_000
     leaderboard_samples: int = 1_000
-
-    @model_validator(mode="after")
-    def _native_exchange_without_journal(self) -> Settings:
-        if self.exchange == "rust" and self.durability == "on":
-            raise ValueError(
-                "TRADEPIT_EXCHANGE=rust needs TRADEPIT_DURABILITY=off for now: the Rust "
-                "exchange cannot take snapshots yet; use TRADEPIT_EXCHANGE=python (the "
-                "default) with the journal on")
-        return self
 
     def instrument_specs(self) -> list[InstrumentSpec]:
         return parse_instruments(self.instruments)

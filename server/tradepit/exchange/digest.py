@@ -15,9 +15,10 @@ import pickle
 from typing import Any
 
 from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.native import NativeExchange
 
 
-def state_digest(exchange: Exchange) -> str:
+def state_digest(exchange: Exchange | NativeExchange) -> str:
     accounts = [
         (a.account_id, a.name, a.key_hash, a.system, a.cash, a.reserved_cash, a.fees_paid,
          a.deposits, a.deposited_value, a.traded_quantity, a.traded_notional,

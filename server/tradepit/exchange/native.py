@@ -7,8 +7,8 @@ commands go in as they are, results come back as the Python exchange gives them 
 read through live views of the native state (`tradepit._native.AccountView` and the
 others), which change only inside `execute`.
 
-Not yet: snapshots (`tradepit.exchange.snapshot` captures the Python exchange's objects),
-so the server runs this exchange with durability off only (see `Settings`).
+Snapshots hold `snapshot_parts()` (tradepit/exchange/snapshot.py), and `restore` builds
+the exchange back from them.
 """
 
 from __future__ import annotations
@@ -45,13 +45,10 @@ SHAPES: dict[str, type] = {
 _DELISTED = int(TradingStatus.DELISTED)
 
 
-def available() -> bool:
-    """Whether the Rust extension, and so this exchange, is built."""
-    try:
-        from tradepit import _native  # noqa: F401
-    except ImportError:
-        return False
-    return True
+def _native_class() -> Any:
+    from tradepit._native import Exchange  # type: ignore[attr-defined]
+
+    return Exchange
 
 
 class _Accounts(Mapping[int, Any]):
@@ -148,12 +145,13 @@ class NativeExchange(Queries):
     """`Exchange`'s interface on the Rust exchange. Its books are the Rust engine's own,
     so a book backend is not chosen for it."""
 
-    def __init__(self, limits: Limits | None = None) -> None:
-        from tradepit._native import Exchange as Native  # type: ignore[attr-defined]
-
-        limits = limits or Limits()
-        native = self._native = Native(SHAPES, limits.maker_fee_bps, limits.taker_fee_bps,
-                                       limits.max_order_quantity, limits.max_order_notional)
+    def __init__(self, limits: Limits | None = None, *, native: Any = None) -> None:
+        """An empty exchange, or one around `native` (a `tradepit._native.Exchange`)."""
+        if native is None:
+            limits = limits or Limits()
+            native = _native_class()(SHAPES, limits.maker_fee_bps, limits.taker_fee_bps,
+                                     limits.max_order_quantity, limits.max_order_notional)
+        self._native = native
         self.take_reports: Callable[[], list[model.ExecutionReport]] = native.take_reports
         self.take_market_events: Callable[[], list[model.MarketEvent]] = \
             native.take_market_events
@@ -173,6 +171,20 @@ class NativeExchange(Queries):
             RemoveInstrument: lambda removed: (self.delisted[removed[0]], removed[1]),
             CancelAll: list, EndSession: list,
         }
+
+    @classmethod
+    def restore(cls, parts: dict[str, Any]) -> NativeExchange:
+        """The exchange `snapshot_parts` described; `ValueError` if they do not hold
+        together."""
+        return cls(native=_native_class().restore(SHAPES, parts["state"], parts["books"]))
+
+    def snapshot_parts(self) -> dict[str, Any]:
+        """The whole state as plain values and each book's own snapshot bytes: what
+        `restore` rebuilds it from (tradepit/exchange/snapshot.py pickles them)."""
+        native = self._native
+        return {"state": native.state(),
+                "books": {symbol: native.book_view(symbol).snapshot()
+                          for symbol in native.listed_symbols()}}
 
     def execute(self, command: Command) -> Any:
         """Apply one command; raise `Reject` (and change nothing) if it is refused. The

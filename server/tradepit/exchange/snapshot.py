@@ -6,6 +6,8 @@ stale whenever someone adds one, every instance attribute of `Exchange` is captu
 (dataclasses by all their fields, shared objects once), except the ones below that are
 not state; each book goes through its own shared snapshot format (core_rs/README.md).
 
+The Rust exchange (exchange/native.py) is captured as its own plain-values description
+instead, and rebuilt by it; each exchange loads only its own snapshots (`adopt`).
 The bytes are a pickle, read back by an unpickler that only builds classes from
 `tradepit.exchange`, so a tampered row cannot run code. A snapshot names the fields of
 every class it holds; one taken by code whose classes differ is refused (`Unusable`)
@@ -27,6 +29,7 @@ from typing import Any
 from tradepit.book import Book
 from tradepit.exchange import model
 from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.native import NativeExchange
 
 FORMAT = 2  # 2: model dataclasses as constructor calls
 # Configuration and in-flight effects, not state: the book factory is the running
@@ -85,16 +88,22 @@ def _reduce(cls: type, fields: Callable[[Any], tuple[Any, ...]], obj: Any) -> tu
 REDUCERS = _reducers()
 
 
-def capture(exchange: Exchange) -> bytes:
+def capture(exchange: Exchange | NativeExchange) -> bytes:
     """The exchange's state now, as bytes. Synchronous on purpose: the single writer
-    changes nothing while this runs, so the state is consistent."""
-    state = {name: value for name, value in vars(exchange).items() if name not in NOT_STATE}
-    books = {symbol: book.snapshot() for symbol, book in exchange.books.items()}
+    changes nothing while this runs, so the state is consistent. The Rust exchange's is
+    its own plain-values description (`NativeExchange.snapshot_parts`)."""
+    snapshot: dict[str, Any] = {"format": FORMAT, "layout": layout()}
+    if isinstance(exchange, NativeExchange):
+        snapshot["native"] = exchange.snapshot_parts()
+    else:
+        snapshot["exchange"] = {name: value for name, value in vars(exchange).items()
+                                if name not in NOT_STATE}
+        snapshot["books"] = {symbol: book.snapshot() for symbol, book in exchange.books.items()}
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = REDUCERS
     with _no_gc():
-        pickler.dump({"format": FORMAT, "layout": layout(), "exchange": state, "books": books})
+        pickler.dump(snapshot)
     return buffer.getvalue()
 
 
@@ -105,8 +114,10 @@ class _ExchangeUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def load(data: bytes, book_factory: Callable[[int, int], Any] = Book) -> Exchange:
-    """A new exchange in the captured state, its books made by `book_factory`'s class."""
+def load(data: bytes,
+         book_factory: Callable[[int, int], Any] = Book) -> Exchange | NativeExchange:
+    """A new exchange in the captured state: the Rust exchange for a snapshot it took,
+    else a Python one whose books `book_factory`'s class makes."""
     try:
         with _no_gc():
             snapshot = _ExchangeUnpickler(io.BytesIO(data)).load()
@@ -118,6 +129,11 @@ def load(data: bytes, book_factory: Callable[[int, int], Any] = Book) -> Exchang
         raise Unusable(f"the snapshot is not in format {FORMAT}")
     if snapshot["layout"] != layout():
         raise Unusable("the snapshot was taken by code whose state classes differ")
+    if "native" in snapshot:
+        try:
+            return NativeExchange.restore(snapshot["native"])
+        except (ImportError, ValueError, KeyError, TypeError) as error:
+            raise Unusable(f"the Rust exchange cannot be rebuilt from it: {error}") from error
     exchange = Exchange(book_factory=book_factory)
     expected = set(vars(exchange)) - NOT_STATE
     state: dict[str, Any] = snapshot["exchange"]
@@ -130,8 +146,17 @@ def load(data: bytes, book_factory: Callable[[int, int], Any] = Book) -> Exchang
     return exchange
 
 
-def adopt(target: Exchange, source: Exchange) -> None:
-    """Make `target` (the object the server's services hold) take `source`'s state."""
+def adopt(target: Exchange | NativeExchange, source: Exchange | NativeExchange) -> None:
+    """Make `target` (the object the server's services hold) take `source`'s state.
+    Each exchange loads only its own snapshots: across them, `Unusable` (recovery then
+    replays the journal instead)."""
+    if type(target) is not type(source):
+        raise Unusable(f"it holds the state of a {_kind(source)}, and this server runs the "
+                       f"{_kind(target)}")
     for name, value in vars(source).items():
         if name not in ("_book_factory", "outbox", "market_outbox"):
             setattr(target, name, value)
+
+
+def _kind(exchange: Exchange | NativeExchange) -> str:
+    return "Rust exchange" if isinstance(exchange, NativeExchange) else "Python exchange"

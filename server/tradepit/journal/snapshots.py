@@ -32,6 +32,7 @@ from typing import IO, Any, NamedTuple, NoReturn
 
 from tradepit.exchange.digest import state_digest
 from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.native import NativeExchange
 from tradepit.exchange.snapshot import Unusable, capture, load
 from tradepit.journal.children import die_with_parent
 from tradepit.journal.store import SnapshotRow
@@ -101,7 +102,7 @@ def seal(captured: Captured, book_factory: BookFactory) -> SnapshotRow:
                        checksum(captured.payload), captured.payload)
 
 
-def open_snapshot(row: SnapshotRow, book_factory: BookFactory) -> Exchange:
+def open_snapshot(row: SnapshotRow, book_factory: BookFactory) -> Exchange | NativeExchange:
     """The exchange a stored snapshot holds, or `Unusable` if it does not check out."""
     if checksum(row.payload) != row.checksum:
         raise Unusable("its payload does not match its checksum")

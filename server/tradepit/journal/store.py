@@ -233,9 +233,12 @@ class Journal:
             after = int(rows[-1][0])
 
     def write_snapshot(self, row: SnapshotRow, keep: int = KEEP_SNAPSHOTS) -> None:
-        """Store a snapshot and drop all but the newest `keep`, in one transaction."""
+        """Store a snapshot and drop all but the newest `keep`, in one transaction. One
+        already stored at the same entry is replaced: this server could not load it (it
+        was damaged, or another exchange's), or it would not be taking another there."""
         try:
             with self.engine.begin() as connection:
+                connection.execute(delete(snapshot).where(snapshot.c.sequence == row.sequence))
                 connection.execute(insert(snapshot), [row._asdict()])
                 kept = select(snapshot.c.sequence).order_by(
                     snapshot.c.sequence.desc()).limit(keep).scalar_subquery()

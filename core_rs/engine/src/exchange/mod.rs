@@ -21,6 +21,7 @@ mod model;
 mod money;
 mod orders;
 mod repr;
+mod restore;
 mod settlement;
 
 use std::collections::HashMap;
@@ -39,6 +40,7 @@ pub use model::{
 pub use money::{buy_reservation, decimal_text, fee, floor_div, price_band, Money, BPS};
 pub use orders::Submit;
 pub use repr::py_repr;
+pub use restore::{ExchangeParts, RestoreError};
 
 use checks::refuse;
 

@@ -171,6 +171,20 @@ impl<V> Default for SymbolMap<V> {
 }
 
 impl<V> SymbolMap<V> {
+    /// A map holding `entries` in their order (for a restore); `Err(symbol)` names the
+    /// first symbol that comes twice.
+    pub fn from_entries(entries: impl IntoIterator<Item = (String, V)>) -> Result<Self, String> {
+        let mut map = SymbolMap::default();
+        for (symbol, value) in entries {
+            if map.index.contains_key(&symbol) {
+                return Err(symbol);
+            }
+            map.index.insert(symbol.clone(), map.entries.len());
+            map.entries.push((symbol, value));
+        }
+        Ok(map)
+    }
+
     pub fn get(&self, symbol: &str) -> Option<&V> {
         self.index.get(symbol).map(|&i| &self.entries[i].1)
     }
