@@ -1,5 +1,6 @@
-"""Type stubs for `tradepit._native`, the Rust order book (core_rs/python), the order
-stream's response encoder and the journal's entry encoder.
+"""Type stubs for `tradepit._native`, the Rust order book and exchange (core_rs/python),
+the market-data book mirror, the order stream's response encoder and the journal's entry
+encoder.
 
 Semantics, event fields and error messages are specified in core_rs/README.md. Errors are
 raised as the classes in `tradepit.book.errors` (`InvalidOrder`, `UnknownOrder`,
@@ -10,7 +11,10 @@ i64 raise `OverflowError`.
 from collections.abc import Iterable
 from typing import Any, Protocol, Self, final
 
-__all__ = ["Book", "Event", "Order", "encode_journal_entry", "encode_stream_response"]
+__all__ = [
+    "AccountView", "Book", "BookView", "Event", "Exchange", "ExchangeBook", "InstrumentView",
+    "Order", "OrderView", "PositionView", "encode_journal_entry", "encode_stream_response",
+]
 
 class _Serializable(Protocol):
     def SerializeToString(self) -> bytes: ...
@@ -149,4 +153,163 @@ class Book:
     def tick_size(self) -> int: ...
     @property
     def lot_size(self) -> int: ...
+    def __len__(self) -> int: ...
+
+@final
+class ExchangeBook:
+    """The Rust exchange's book of one listed symbol: `Book`'s queries, read-only, live."""
+
+    def best_bid(self) -> tuple[int, int] | None: ...
+    def best_ask(self) -> tuple[int, int] | None: ...
+    def depth(
+        self, levels: int
+    ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]: ...
+    def get_order(self, order_id: int) -> Order | None: ...
+    def orders(self) -> tuple[list[Order], list[Order]]: ...
+    def state_hash(self) -> str: ...
+    def validate(self) -> None: ...
+    def snapshot(self) -> bytes: ...
+    @property
+    def sequence(self) -> int: ...
+    @property
+    def next_order_id(self) -> int: ...
+    @property
+    def tick_size(self) -> int: ...
+    @property
+    def lot_size(self) -> int: ...
+    def __len__(self) -> int: ...
+
+# The Rust exchange's live views read the native state at every access, with the fields
+# of `tradepit.exchange.model` (Account, Position, OrderState, Instrument), enums as ints.
+@final
+class PositionView:
+    quantity: int
+    reserved: int
+    cost_basis: int
+    realised_pnl: int
+    available: int
+
+@final
+class AccountView:
+    account_id: int
+    name: str
+    key_hash: str
+    system: bool
+    cash: int
+    reserved_cash: int
+    fees_paid: int
+    deposits: int
+    share_deposits: dict[str, int]
+    deposited_value: int
+    traded_quantity: int
+    traded_notional: int
+    positions: dict[str, PositionView]
+    report_sequence: int
+    order_ids: list[int]
+    client_order_ids: dict[str, int]
+    fills: list[Any]  # tradepit.exchange.model.Fill
+    def position(self, symbol: str) -> PositionView: ...
+
+@final
+class OrderView:
+    order_id: int
+    account_id: int
+    client_order_id: str
+    symbol: str
+    side: int
+    order_type: int
+    tif: int
+    price: int
+    book_price: int
+    quantity: int
+    post_only: bool
+    stp: int
+    created_ns: int
+    request: tuple[Any, ...]
+    fee_rates: tuple[int, int, int]
+    leaves: int
+    filled_quantity: int
+    filled_notional: int
+    fees: int
+    status: int
+    updated_ns: int
+    reject_reason: int | None
+    reserved_cash: int
+    book_id: int
+    acknowledgement: tuple[Any, ...] | None  # an ExecutionReport
+    is_open: bool
+    average_price: str
+
+@final
+class InstrumentView:
+    symbol: str
+    tick_size: int
+    lot_size: int
+    reference_price: int
+    band_bps: int
+    status: int
+    def band(self) -> tuple[int, int]: ...
+
+@final
+class Exchange:
+    """The exchange state machine in Rust (core_rs/engine/src/exchange): the same
+    commands, results, refusals and state as `tradepit.exchange.exchange.Exchange`.
+    `shapes` names the Python classes its values are made of (exchange/native.py)."""
+
+    def __new__(
+        cls,
+        shapes: dict[str, type],
+        maker_fee_bps: int = 0,
+        taker_fee_bps: int = 0,
+        max_order_quantity: int = 1_000_000,
+        max_order_notional: int = 10_000_000_000_000,
+    ) -> Self: ...
+    @staticmethod
+    def restore(
+        shapes: dict[str, type], state: dict[str, Any], books: dict[str, bytes]
+    ) -> Exchange: ...
+    def execute(self, command: tuple[Any, ...]) -> Any: ...
+    def take_reports(self) -> list[Any]: ...
+    def take_market_events(self) -> list[Any]: ...
+    def audit(self) -> list[str]: ...
+    def state(self) -> dict[str, Any]: ...
+    def account_ids(self) -> list[int]: ...
+    def account_view(self, account_id: int) -> AccountView | None: ...
+    def account_id_for_key(self, key_hash: str) -> int | None: ...
+    def order_count(self) -> int: ...
+    def order_view(self, order_id: int) -> OrderView | None: ...
+    def instrument_view(self, symbol: str) -> InstrumentView | None: ...
+    def listed_symbols(self) -> list[str]: ...
+    def delisted_symbols(self) -> list[str]: ...
+    def book_view(self, symbol: str) -> ExchangeBook | None: ...
+    def limits(self) -> tuple[int, int, int, int]: ...
+    def fee_rates(self) -> tuple[int, int, int]: ...
+    def fees_collected(self) -> int: ...
+    def next_ids(self) -> tuple[int, int, int]: ...
+
+@final
+class BookView:
+    """The market-data hub's mirror of a book, rebuilt from its events: the API of
+    `tradepit.marketdata.view.PythonBookView`."""
+
+    sequence: int
+    def __new__(cls, sequence: int = 0) -> Self: ...
+    @classmethod
+    def of(cls, book: Any) -> BookView: ...
+    def apply(self, events: Iterable[Any]) -> list[Any]: ...
+    def replay(
+        self, events: Iterable[Any], orders: list[Any] | None = None
+    ) -> tuple[list[int], list[int]]: ...
+    def best_bid(self) -> tuple[int, int] | None: ...
+    def best_ask(self) -> tuple[int, int] | None: ...
+    def depth(
+        self, levels: int
+    ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int, int]]]: ...
+    def bid_levels(self, levels: int) -> list[tuple[int, int, int]]: ...
+    def ask_levels(self, levels: int) -> list[tuple[int, int, int]]: ...
+    def bid_levels_below(self, price: int, levels: int) -> list[tuple[int, int, int]]: ...
+    def ask_levels_above(self, price: int, levels: int) -> list[tuple[int, int, int]]: ...
+    def bid_level(self, price: int) -> tuple[int, int, int] | None: ...
+    def ask_level(self, price: int) -> tuple[int, int, int] | None: ...
+    def orders(self) -> tuple[list[Any], list[Any]]: ...
     def __len__(self) -> int: ...

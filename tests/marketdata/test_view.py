@@ -3,6 +3,7 @@
 Differential: after every command of a long seeded stream (every command kind, STP,
 FOK, post-only, amendments, sessions), the view must equal the live book, and a
 reader applying only the L3 events must hold exactly the book's resting orders.
+Every test runs on both views: the Python reference and the Rust port.
 """
 
 from __future__ import annotations
@@ -11,11 +12,30 @@ from typing import Any
 
 import pytest
 from book.streams import random_commands
-from tradepit.book import BookError, CommandKind, StpMode, TimeInForce
-from tradepit.marketdata.view import ADD, DELETE, EXECUTE, REDUCE, BookView, OrderEvent
+from tradepit.book import BookError, CommandKind, StpMode, TimeInForce, load_backend
+from tradepit.marketdata.view import (
+    ADD,
+    DELETE,
+    EXECUTE,
+    REDUCE,
+    BookView,
+    OrderEvent,
+    PythonBookView,
+)
 
 BUY, SELL = 1, 2
 KIND = {ADD: "ADD", REDUCE: "REDUCE", DELETE: "DELETE", EXECUTE: "EXECUTE"}
+
+
+@pytest.fixture(params=["python", "rust"])
+def view_class(request: pytest.FixtureRequest) -> Any:
+    """The view class: the Python reference or the Rust port (never skipped)."""
+    if request.param == "python":
+        return PythonBookView
+    try:
+        return load_backend("rust").BookView
+    except (ImportError, AttributeError) as error:
+        pytest.fail(str(error), pytrace=False)
 
 
 def run(book: Any, command: Any) -> list[Any]:
@@ -73,9 +93,9 @@ def assert_same(view: BookView, book: Any) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-def test_the_view_follows_the_book_through_a_long_random_stream(make_book, seed):
+def test_the_view_follows_the_book_through_a_long_random_stream(make_book, view_class, seed):
     book = make_book(5, 10)
-    view = BookView()
+    view = view_class()
     reader = L3Reader()
     kinds: set[int] = set()
     for command in random_commands(seed, 4_000):
@@ -92,12 +112,12 @@ def test_the_view_follows_the_book_through_a_long_random_stream(make_book, seed)
     assert kinds == {ADD, REDUCE, DELETE, EXECUTE}
 
 
-def test_a_view_of_a_live_book_continues_from_its_events(make_book):
+def test_a_view_of_a_live_book_continues_from_its_events(make_book, view_class):
     book = make_book(5, 10)
     commands = list(random_commands(7, 600))
     for command in commands[:300]:
         run(book, command)
-    view = BookView.of(book)
+    view = view_class.of(book)
     assert_same(view, book)
     for command in commands[300:]:
         view.apply(run(book, command))
@@ -108,8 +128,8 @@ def l3(view: BookView, events: list[Any]) -> list[tuple[Any, ...]]:
     return [(KIND[e.kind], e.order_id, e.quantity, e.remaining) for e in view.apply(events)]
 
 
-def test_a_taker_that_partly_fills_executes_the_makers_then_rests(book):
-    view = BookView()
+def test_a_taker_that_partly_fills_executes_the_makers_then_rests(book, view_class):
+    view = view_class()
     assert l3(view, book.submit(1, SELL, 100, 5)) == [("ADD", 1, 5, 5)]
     assert l3(view, book.submit(1, SELL, 101, 5)) == [("ADD", 2, 5, 5)]
     # The taker trades 5 at 100 and 5 at 101, then rests 2 at 101: executions for the
@@ -120,8 +140,8 @@ def test_a_taker_that_partly_fills_executes_the_makers_then_rests(book):
     assert (add.side, add.price, add.sequence) == (BUY, 99, book.sequence)
 
 
-def test_remainders_that_never_rest_are_invisible(book):
-    view = BookView()
+def test_remainders_that_never_rest_are_invisible(book, view_class):
+    view = view_class()
     view.apply(book.submit(1, SELL, 100, 5))
     assert l3(view, book.submit(2, BUY, 100, 8, tif=TimeInForce.IOC)) == [("EXECUTE", 1, 5, 0)]
     assert l3(view, book.submit(2, BUY, 100, 8, tif=TimeInForce.FOK)) == []
@@ -131,8 +151,8 @@ def test_remainders_that_never_rest_are_invisible(book):
     assert l3(view, book.submit(2, BUY, 0, 50, order_type=2)) == [("EXECUTE", 4, 5, 0)]
 
 
-def test_amendments_reduce_in_place_or_move_to_the_back(book):
-    view = BookView()
+def test_amendments_reduce_in_place_or_move_to_the_back(book, view_class):
+    view = view_class()
     view.apply(book.submit(1, BUY, 100, 10))
     view.apply(book.submit(2, BUY, 100, 10))
     assert l3(view, book.amend(1, 100, 6)) == [("REDUCE", 1, 4, 6)]
@@ -146,8 +166,8 @@ def test_amendments_reduce_in_place_or_move_to_the_back(book):
     assert view.best_bid() == (102, 3)
 
 
-def test_cancels_stp_and_session_end(book):
-    view = BookView()
+def test_cancels_stp_and_session_end(book, view_class):
+    view = view_class()
     view.apply(book.submit(1, SELL, 100, 10))
     view.apply(book.submit(1, SELL, 100, 4, tif=TimeInForce.DAY))
     # Decrement-and-cancel against the owner's own ask: the maker shrinks in place, the

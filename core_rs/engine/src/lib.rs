@@ -7,6 +7,7 @@
 //! implements the same contract and is compared against this one event for event.
 //! The [`exchange`] module builds the exchange on the book: accounts, escrow, pre-trade
 //! checks and settlement, ported from the Python reference exchange.
+//! The [`mirror`] module rebuilds a book from its events alone, as market data publishes it.
 //!
 //! ```
 //! use tradepit_engine::{Book, EventKind, NewOrder, Side};
@@ -32,6 +33,7 @@ mod hash;
 mod id_hash;
 mod invariants;
 mod matching;
+pub mod mirror;
 mod side;
 mod snapshot;
 mod store;

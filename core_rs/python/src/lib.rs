@@ -1,5 +1,6 @@
 //! `tradepit._native`: the Rust order book and exchange exposed to Python, the order
 //! stream's response encoder (`wire`) and the journal's entry encoder (`journal`).
+//! `BookView` (`mirror`) is the market-data hub's mirror of a book, rebuilt from its events.
 //!
 //! This crate only converts. Every rule lives in `tradepit-engine`; errors are raised as the
 //! shared Python classes from `tradepit.book.errors`, so callers cannot tell the backends
@@ -11,6 +12,7 @@ mod book;
 mod errors;
 mod exchange;
 mod journal;
+mod mirror;
 mod protowire;
 mod records;
 mod views;
@@ -27,6 +29,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<views::OrderView>()?;
     module.add_class::<views::InstrumentView>()?;
     module.add_class::<views::BookView>()?;
+    module.add_class::<mirror::PyBookView>()?;
     module.add_function(wrap_pyfunction!(wire::encode_stream_response, module)?)?;
     module.add_function(wrap_pyfunction!(journal::encode_journal_entry, module)?)?;
     Ok(())

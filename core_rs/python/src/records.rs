@@ -44,6 +44,29 @@ impl From<&Event> for PyEvent {
     }
 }
 
+impl PyEvent {
+    /// The thirteen fields in contract order, for Rust readers of events handed back from
+    /// Python (`mirror::PyBookView` reads them without a Python attribute lookup).
+    #[inline]
+    pub(crate) fn words(&self) -> [i64; 13] {
+        [
+            self.kind,
+            self.seq,
+            self.timestamp,
+            self.order_id,
+            self.owner,
+            self.side,
+            self.price,
+            self.quantity,
+            self.remaining,
+            self.reason,
+            self.maker_id,
+            self.maker_owner,
+            self.maker_remaining,
+        ]
+    }
+}
+
 #[pymethods]
 impl PyEvent {
     /// The thirteen fields in contract order.

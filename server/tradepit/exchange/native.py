@@ -46,7 +46,7 @@ _DELISTED = int(TradingStatus.DELISTED)
 
 
 def _native_class() -> Any:
-    from tradepit._native import Exchange  # type: ignore[attr-defined]
+    from tradepit._native import Exchange
 
     return Exchange
 

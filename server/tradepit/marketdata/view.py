@@ -8,17 +8,21 @@ exactly the state they describe: resting orders in priority order (L3), price le
 
 A command's taker is never resting while it matches; it rests (an ADD) only if it has
 open quantity left when the command's events end.
+
+`PythonBookView` is the reference. `BookView` is the Rust port (`tradepit._native.BookView`,
+core_rs/engine/src/mirror.rs) when the Rust book backend is chosen, else `PythonBookView`:
+the same API, compared event for event in tests/marketdata/test_view_native.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sortedcontainers import SortedDict
 
-from tradepit.book import AmendKind, EventKind, Side
+from tradepit.book import BACKEND, AmendKind, EventKind, Side, load_backend
 
 # OrderEvent.Kind values (marketdata.proto).
 ADD, REDUCE, DELETE, EXECUTE = 1, 2, 3, 4
@@ -59,7 +63,7 @@ class _Level:
         self.total = 0
 
 
-class BookView:
+class PythonBookView:
     def __init__(self, sequence: int = 0) -> None:
         self.sequence = sequence
         self._bids = SortedDict()  # -price -> _Level: iteration is best first
@@ -67,7 +71,7 @@ class BookView:
         self._where: dict[int, tuple[int, int]] = {}  # resting order id -> (side, price)
 
     @classmethod
-    def of(cls, book: Any) -> BookView:
+    def of(cls, book: Any) -> PythonBookView:
         """The view of a live book, for a start when none of its events is in flight."""
         view = cls(book.sequence)
         bids, asks = book.orders()
@@ -109,14 +113,14 @@ class BookView:
         bids = self._bids
         start = bids.bisect_right(-price)
         return [(-key, (level := bids[key]).total, len(level.orders))
-                for key in bids.islice(start, start + levels)]
+                for key in bids.islice(start, start + max(levels, 0))]
 
     def ask_levels_above(self, price: int, levels: int) -> list[Level]:
         """Up to `levels` ask levels at prices above `price`, best first."""
         asks = self._asks
         start = asks.bisect_right(price)
         return [(key, (level := asks[key]).total, len(level.orders))
-                for key in asks.islice(start, start + levels)]
+                for key in asks.islice(start, start + max(levels, 0))]
 
     def bid_level(self, price: int) -> Level | None:
         """The bid level at `price`, if any order rests there."""
@@ -270,3 +274,20 @@ class BookView:
         del self._where[order_id]
         if not level.orders:
             del levels[sign * price]
+
+
+def _native_book_view() -> Any:
+    native = load_backend("rust")
+    try:
+        return native.BookView
+    except AttributeError as error:
+        raise ImportError(
+            "tradepit._native has no BookView: the Rust extension is older than the server; "
+            "rebuild it (`make install` or `maturin develop --release`), or set "
+            "TRADEPIT_BOOK=python") from error
+
+
+if TYPE_CHECKING:
+    BookView = PythonBookView
+else:
+    BookView = _native_book_view() if BACKEND == "rust" else PythonBookView
