@@ -13,7 +13,7 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
-use pyo3::{ffi, IntoPyObjectExt};
+use pyo3::IntoPyObjectExt;
 use tradepit_engine::exchange::{
     Account, Acknowledgement, ClientIdState, Command, Exchange, ExchangeError, ExchangeParts,
     ExecType, FeeRates, Fill, Instrument, Limits, Liquidity, MarketEvent, Order, OrderRef,
@@ -22,22 +22,20 @@ use tradepit_engine::exchange::{
 };
 
 use crate::errors::to_py_err;
+use crate::named_tuple::NamedTuple;
 use crate::records::PyEvent;
 use crate::views::{AccountView, BookView, InstrumentView, OrderView};
 
 /// The Python classes the exchange's values are made of.
 struct Shapes {
-    report: Py<PyType>,
-    trade: Py<PyType>,
-    book_change: Py<PyType>,
-    status_change: Py<PyType>,
+    report: NamedTuple,
+    trade: NamedTuple,
+    book_change: NamedTuple,
+    status_change: NamedTuple,
     reject: Py<PyType>,
     reject_code: Py<PyType>,
     /// `model.Fill`, a slotted dataclass: called with its ten fields positionally.
     fill: Py<PyType>,
-    /// `tuple.__new__`, for Pythons where `make` must not fill a tuple itself: from 3.14 a
-    /// tuple caches its hash in the object, which only `tuple.__new__` initialises.
-    tuple_new: Option<Py<PyAny>>,
 }
 
 impl Shapes {
@@ -49,15 +47,8 @@ impl Shapes {
                 .ok_or_else(|| PyValueError::new_err(format!("shapes lacks {name}")))?;
             Ok(value.cast_into::<PyType>()?.unbind())
         };
-        // The values are made as tuples of these classes (`make`), so they must be tuples.
-        let tuple_class = |name: &str| -> PyResult<Py<PyType>> {
-            let class = class(name)?;
-            if !class.bind(py).is_subclass_of::<PyTuple>()? {
-                return Err(PyValueError::new_err(format!(
-                    "shapes[{name:?}] is not a tuple"
-                )));
-            }
-            Ok(class)
+        let tuple_class = |name: &str| -> PyResult<NamedTuple> {
+            NamedTuple::new(class(name)?.bind(py), &format!("shapes[{name:?}]"))
         };
         Ok(Shapes {
             report: tuple_class("ExecutionReport")?,
@@ -67,11 +58,6 @@ impl Shapes {
             reject: class("Reject")?,
             reject_code: class("RejectCode")?,
             fill: class("Fill")?,
-            tuple_new: if py.version_info() >= (3, 14) {
-                Some(py.get_type::<PyTuple>().getattr("__new__")?.unbind())
-            } else {
-                None
-            },
         })
     }
 }
@@ -568,34 +554,6 @@ impl PyExchange {
         })
     }
 
-    /// An instance of the named tuple `class` holding `items`: exactly what
-    /// `tuple.__new__(class, items)` makes (a named tuple is a tuple subclass that adds no
-    /// fields), without an argument tuple and a call through Python for every value.
-    fn make<'py, const N: usize>(
-        &self,
-        class: &Bound<'py, PyType>,
-        items: [Bound<'py, PyAny>; N],
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let py = class.py();
-        if let Some(tuple_new) = &self.shapes.tuple_new {
-            return tuple_new.bind(py).call1((class, PyTuple::new(py, items)?));
-        }
-        let size = ffi::Py_ssize_t::try_from(N).expect("a small tuple");
-        // SAFETY: `class` is a tuple subclass (`PyExchange::new` checks), so its `tp_alloc`
-        // makes a tuple of `N` empty slots, as `tuple.__new__` does (before 3.14, a tuple
-        // holds nothing else). Each slot is filled once, taking over one reference, before
-        // the object is seen by anything else; no Python code runs in between.
-        unsafe {
-            let class = class.as_type_ptr();
-            let alloc = (*class).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
-            let tuple = Bound::from_owned_ptr_or_err(py, alloc(class, size))?;
-            for (i, item) in (0..size).zip(items) {
-                ffi::PyTuple_SET_ITEM(tuple.as_ptr(), i, item.into_ptr());
-            }
-            Ok(tuple)
-        }
-    }
-
     pub(crate) fn report<'py>(
         &self,
         py: Python<'py>,
@@ -635,7 +593,7 @@ impl PyExchange {
             PyString::new(py, report.reject_message).into_any(),
             small(py, report.timestamp_ns),
         ];
-        self.make(self.shapes.report.bind(py), values)
+        self.shapes.report.make(py, values)
     }
 
     fn trade<'py>(&self, py: Python<'py>, trade: &TradePrint) -> PyResult<Bound<'py, PyAny>> {
@@ -648,7 +606,7 @@ impl PyExchange {
             small(py, trade.timestamp_ns),
             small(py, trade.sequence),
         ];
-        self.make(self.shapes.trade.bind(py), values)
+        self.shapes.trade.make(py, values)
     }
 
     fn market_event<'py>(
@@ -674,7 +632,7 @@ impl PyExchange {
                     prints.into_any(),
                     small(py, *timestamp_ns),
                 ];
-                self.make(self.shapes.book_change.bind(py), values)
+                self.shapes.book_change.make(py, values)
             }
             MarketEvent::StatusChange {
                 symbol,
@@ -686,7 +644,7 @@ impl PyExchange {
                     small(py, status.code()),
                     small(py, *timestamp_ns),
                 ];
-                self.make(self.shapes.status_change.bind(py), values)
+                self.shapes.status_change.make(py, values)
             }
         }
     }

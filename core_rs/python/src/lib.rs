@@ -13,6 +13,7 @@ mod errors;
 mod exchange;
 mod journal;
 mod mirror;
+mod named_tuple;
 mod protowire;
 mod records;
 mod views;

@@ -6,15 +6,15 @@
 //! `RestingOrder` named tuples handed back are `tradepit.marketdata.view`'s own classes,
 //! imported once on first use.
 
-use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
-use pyo3::ffi;
+use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyList, PyTuple, PyType};
+use pyo3::types::{PyList, PyType};
 use tradepit_engine::mirror::{BookMirror, MirrorError, OrderEvent, RestingOrder};
 use tradepit_engine::{DepthLevel, Event, EventKind, Side};
 
+use crate::named_tuple::NamedTuple;
 use crate::records::PyEvent;
 
 /// A price level as Python sees it: `(price, open quantity, order count)`.
@@ -73,11 +73,10 @@ impl PyBookView {
         if let Some(out) = out {
             let py = out.py();
             let shapes = shapes(py)?;
-            let class = shapes.order_event.bind(py);
             let list = out.cast::<PyList>().ok();
             for e in &self.orders {
-                let item = shapes.make(
-                    class,
+                let item = shapes.order_event.make_ints(
+                    py,
                     [
                         e.kind.code(),
                         e.order_id,
@@ -199,12 +198,13 @@ impl PyBookView {
     /// Every resting order, per side in priority order: best price, then time.
     fn orders<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
         let shapes = shapes(py)?;
-        let class = shapes.resting_order.bind(py);
         let side = |side| -> PyResult<Bound<'py, PyList>> {
             let list = PyList::empty(py);
             for o in self.mirror.side_orders(side) {
                 list.append(
-                    shapes.make(class, [o.order_id, o.side.code(), o.price, o.remaining])?,
+                    shapes
+                        .resting_order
+                        .make_ints(py, [o.order_id, o.side.code(), o.price, o.remaining])?,
                 )?;
             }
             Ok(list)
@@ -341,11 +341,8 @@ fn read_event(item: &Bound<'_, PyAny>) -> PyResult<Event> {
 
 /// `tradepit.marketdata.view`'s named tuples, imported once.
 struct Shapes {
-    order_event: Py<PyType>,
-    resting_order: Py<PyType>,
-    /// `tuple.__new__`, for Pythons where `make` must not fill a tuple itself: from 3.14 a
-    /// tuple caches its hash in the object, which only `tuple.__new__` initialises.
-    tuple_new: Option<Py<PyAny>>,
+    order_event: NamedTuple,
+    resting_order: NamedTuple,
 }
 
 static SHAPES: PyOnceLock<Shapes> = PyOnceLock::new();
@@ -353,53 +350,13 @@ static SHAPES: PyOnceLock<Shapes> = PyOnceLock::new();
 fn shapes(py: Python<'_>) -> PyResult<&'static Shapes> {
     SHAPES.get_or_try_init(py, || {
         let module = py.import("tradepit.marketdata.view")?;
-        let tuple_class = |name: &str| -> PyResult<Py<PyType>> {
+        let tuple_class = |name: &str| -> PyResult<NamedTuple> {
             let class = module.getattr(name)?.cast_into::<PyType>()?;
-            if !class.is_subclass_of::<PyTuple>()? {
-                return Err(PyTypeError::new_err(format!(
-                    "tradepit.marketdata.view.{name} is not a tuple"
-                )));
-            }
-            Ok(class.unbind())
+            NamedTuple::new(&class, &format!("tradepit.marketdata.view.{name}"))
         };
         Ok(Shapes {
             order_event: tuple_class("OrderEvent")?,
             resting_order: tuple_class("RestingOrder")?,
-            tuple_new: if py.version_info() >= (3, 14) {
-                Some(py.get_type::<PyTuple>().getattr("__new__")?.unbind())
-            } else {
-                None
-            },
         })
     })
-}
-
-impl Shapes {
-    /// An instance of the named tuple `class` holding `items`: exactly what
-    /// `tuple.__new__(class, items)` makes (a named tuple is a tuple subclass that adds no
-    /// fields), without an argument tuple and a call through Python for every value.
-    fn make<'py, const N: usize>(
-        &self,
-        class: &Bound<'py, PyType>,
-        items: [i64; N],
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let py = class.py();
-        if let Some(tuple_new) = &self.tuple_new {
-            return tuple_new.bind(py).call1((class, PyTuple::new(py, items)?));
-        }
-        let size = ffi::Py_ssize_t::try_from(N).expect("a small tuple");
-        // SAFETY: `class` is a tuple subclass (`shapes` checks), so its `tp_alloc` makes a
-        // tuple of `N` empty slots, as `tuple.__new__` does (before 3.14, a tuple holds
-        // nothing else). Each slot is filled once, taking over one new reference, before
-        // the object is seen by anything else; no Python code runs in between.
-        unsafe {
-            let class = class.as_type_ptr();
-            let alloc = (*class).tp_alloc.unwrap_or(ffi::PyType_GenericAlloc);
-            let tuple = Bound::from_owned_ptr_or_err(py, alloc(class, size))?;
-            for (i, item) in (0..size).zip(items) {
-                ffi::PyTuple_SET_ITEM(tuple.as_ptr(), i, item.into_pyobject(py)?.into_ptr());
-            }
-            Ok(tuple)
-        }
-    }
 }
