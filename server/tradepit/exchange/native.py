@@ -115,11 +115,15 @@ class _Instruments(Mapping[str, Any]):
             return default
 
     def __iter__(self) -> Iterator[str]:
-        native = self._native
-        return iter(native.delisted_symbols() if self._delisted else native.listed_symbols())
+        return iter(self._symbols())
 
     def __len__(self) -> int:
-        return len(list(iter(self)))
+        return len(self._symbols())
+
+    def _symbols(self) -> list[str]:
+        native = self._native
+        found = native.delisted_symbols() if self._delisted else native.listed_symbols()
+        return list(found)
 
 
 class _Books(Mapping[str, Any]):
