@@ -96,3 +96,52 @@ def test_same_commands_same_everything(native: Any, seed: int) -> None:
         RejectCode.RATE_LIMITED, RejectCode.PERMISSION_DENIED, RejectCode.UNAVAILABLE,
         RejectCode.POST_ONLY_WOULD_CROSS)} <= set(outcomes), outcomes
     assert set(exec_types) == {int(t) for t in ExecType}, exec_types
+
+
+def test_orders_beyond_the_books_limits_are_refused_alike_and_change_nothing(
+        native: Any) -> None:
+    """The book takes prices and quantities up to 10^12. An instrument listed near that
+    price, or order limits set above it, must not let an order reach the book with more:
+    both exchanges refuse it as bad input, before any escrow is taken."""
+    from tradepit._native import Exchange as NativeExchange
+    from tradepit.book import MAX_PRICE, MAX_QUANTITY
+    from tradepit.exchange.commands import (
+        AdjustBalance,
+        AmendOrder,
+        CreateAccount,
+        CreateInstrument,
+        OrderRef,
+        SetLimits,
+        SubmitOrder,
+    )
+
+    python, rust = Exchange(), NativeExchange(SHAPES)
+    reference = 900_000_000_000  # a band of 100% reaches 1.8 * 10^12
+    setup = [CreateInstrument("BIG", 1, 1, reference, 10_000, 1), CreateAccount("a", "k", 1),
+             AdjustBalance(1, 10**30, 1, 1),
+             SetLimits(0, 0, 10**13, 10**30, 1),
+             SubmitOrder(1, "rests", "BIG", 1, 1, 1, reference, 1, False, 1, 2)]
+    for command in setup:
+        assert _run(rust, command, lambda r: r) == _run(python, command, _python_result)
+    python.take_reports(), rust.take_reports()
+    python.take_market_events(), rust.take_market_events()
+    before = python_state(python)
+    assert rust.state() == before
+
+    refused = [
+        (SubmitOrder(1, "", "BIG", 1, 1, 1, MAX_PRICE + 1, 1, False, 1, 3),
+         RejectCode.INVALID_ARGUMENT, f"price {MAX_PRICE + 1} is above the largest price"),
+        (SubmitOrder(1, "", "BIG", 1, 2, 2, 0, 1, False, 1, 3),
+         RejectCode.INVALID_ARGUMENT, "a market buy in BIG would be held at its band's top"),
+        (SubmitOrder(1, "", "BIG", 1, 1, 1, reference, MAX_QUANTITY + 1, False, 1, 3),
+         RejectCode.QUANTITY_TOO_LARGE, f"quantity {MAX_QUANTITY + 1} is above the largest"),
+        (AmendOrder(1, OrderRef(client_order_id="rests"), MAX_PRICE + 1, 1, 3),
+         RejectCode.INVALID_ARGUMENT, f"price {MAX_PRICE + 1} is above the largest price"),
+    ]
+    for command, code, text in refused:
+        expected = _run(python, command, _python_result)
+        assert expected[:2] == ("reject", code) and text in expected[2], expected
+        assert _run(rust, command, lambda r: r) == expected
+        assert python.take_reports() == [] and rust.take_reports() == []
+        assert python_state(python) == before and rust.state() == before
+    assert python.audit() == [] and rust.audit() == []

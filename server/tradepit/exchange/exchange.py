@@ -13,7 +13,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tradepit.book import Book, CancelReason, EventKind, OrderType, Side, StpMode, TimeInForce
+from tradepit.book import (
+    MAX_PRICE,
+    MAX_QUANTITY,
+    Book,
+    CancelReason,
+    EventKind,
+    OrderType,
+    Side,
+    StpMode,
+    TimeInForce,
+)
 from tradepit.exchange.codes import (
     BalanceChange,
     ExecType,
@@ -234,9 +244,10 @@ class Exchange(Queries):
                                instrument.tick_size)
         if not (order_type in _PLAIN_TYPES and side in _SIDES and tif in _TIFS
                 and stp in _STPS and len(client_order_id) <= MAX_CLIENT_ORDER_ID
-                and 0 < quantity <= limits.max_order_quantity
+                and 0 < quantity <= limits.max_order_quantity and quantity <= MAX_QUANTITY
                 and not quantity % instrument.lot_size
-                and low <= price <= high and not price % instrument.tick_size
+                and low <= price <= high and price <= MAX_PRICE
+                and not price % instrument.tick_size
                 and price * quantity <= limits.max_order_notional
                 and instrument.status == TRADING and free >= 0):
             return self._submit_checked(c)
@@ -277,6 +288,11 @@ class Exchange(Queries):
                 raise Reject(RejectCode.INVALID_ARGUMENT, "a market order cannot be post-only")
             low, high = instrument.band()
             book_price = high if c.side == BUY else low
+            if book_price > MAX_PRICE:
+                raise Reject(RejectCode.INVALID_ARGUMENT,
+                             f"a market buy in {c.symbol} would be held at its band's top "
+                             f"{book_price}, above the largest price the book takes, "
+                             f"{MAX_PRICE}; send a limit order")
         else:
             book_price = c.price
             self._check_price(instrument, c.price)
@@ -528,6 +544,10 @@ class Exchange(Queries):
             raise Reject(RejectCode.QUANTITY_TOO_LARGE,
                          f"quantity {quantity} is above the maximum order quantity "
                          f"{self.limits.max_order_quantity}")
+        if quantity > MAX_QUANTITY:
+            raise Reject(RejectCode.QUANTITY_TOO_LARGE,
+                         f"quantity {quantity} is above the largest the book takes, "
+                         f"{MAX_QUANTITY}")
 
     def _check_price(self, instrument: Instrument, price: int) -> None:
         if price <= 0:
@@ -557,6 +577,9 @@ class Exchange(Queries):
             raise Reject(RejectCode.PRICE_OUTSIDE_BAND,
                          f"price {price} is outside {instrument.symbol}'s band {low}..{high} "
                          f"around the reference price {instrument.reference_price}")
+        if price > MAX_PRICE:  # a band around a price near the book's limit reaches past it
+            raise Reject(RejectCode.INVALID_ARGUMENT,
+                         f"price {price} is above the largest price the book takes, {MAX_PRICE}")
 
     # ------------------------------------------------------------ admin
 

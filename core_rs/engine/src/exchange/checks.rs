@@ -155,6 +155,12 @@ pub(super) fn check_quantity(
             ),
         );
     }
+    if quantity > Money::from(MAX_QUANTITY) {
+        return refuse(
+            RejectCode::QuantityTooLarge,
+            format!("quantity {quantity} is above the largest the book takes, {MAX_QUANTITY}"),
+        );
+    }
     Ok(())
 }
 
@@ -228,6 +234,13 @@ pub(super) fn check_band(
             ),
         );
     }
+    // A band around a price near the book's limit reaches past it.
+    if price > Money::from(MAX_PRICE) {
+        return refuse(
+            RejectCode::InvalidArgument,
+            format!("price {price} is above the largest price the book takes, {MAX_PRICE}"),
+        );
+    }
     Ok(())
 }
 
@@ -244,8 +257,9 @@ pub(super) fn check_cash(cash: Money, needed: Money) -> Result<(), ExchangeError
     Ok(())
 }
 
-/// The price and quantity as the book takes them, or the error the book would raise for
-/// them (checked before anything changes, in the book's order: quantity, then price).
+/// The price and quantity as the book takes them. The checks above refuse anything beyond
+/// the book's limits, so the book's error here means a bug; it is still raised before
+/// anything changes (in the book's order: quantity, then price).
 pub(super) fn book_values(price: Money, quantity: Money) -> Result<(i64, i64), ExchangeError> {
     let saturate = |value: Money| i64::try_from(value).unwrap_or(i64::MAX);
     if quantity > Money::from(MAX_QUANTITY) {

@@ -12,7 +12,7 @@ use super::money::{buy_reservation, Money};
 use std::sync::Arc;
 
 use super::{slot, Exchange, ExchangeError, OrderRef, OrderReports, Outcome};
-use crate::{NewOrder, OrderType, Side, StpMode, TimeInForce};
+use crate::{NewOrder, OrderType, Side, StpMode, TimeInForce, MAX_PRICE};
 
 pub(super) const BUY: i64 = Side::Buy.code();
 pub(super) const SELL: i64 = Side::Sell.code();
@@ -126,11 +126,18 @@ impl Exchange {
                 );
             }
             let (low, high) = listing.band;
-            if c.side == BUY {
-                high
-            } else {
-                low
+            let held_at = if c.side == BUY { high } else { low };
+            if held_at > Money::from(MAX_PRICE) {
+                return refuse(
+                    RejectCode::InvalidArgument,
+                    format!(
+                        "a market buy in {} would be held at its band's top {held_at}, above the largest \
+                         price the book takes, {MAX_PRICE}; send a limit order",
+                        c.symbol
+                    ),
+                );
             }
+            held_at
         } else {
             check_price(instrument, c.price)?;
             c.price
