@@ -45,8 +45,8 @@ impl From<&Event> for PyEvent {
 }
 
 impl PyEvent {
-    /// The thirteen fields in contract order, for Rust readers of events handed back from
-    /// Python (`mirror::PyBookView` reads them without a Python attribute lookup).
+    /// The thirteen fields in contract order: `astuple`, and Rust readers of events handed
+    /// back from Python (`mirror::PyBookView` reads them without a Python attribute lookup).
     #[inline]
     pub(crate) fn words(&self) -> [i64; 13] {
         [
@@ -71,24 +71,7 @@ impl PyEvent {
 impl PyEvent {
     /// The thirteen fields in contract order.
     fn astuple<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(
-            py,
-            [
-                self.kind,
-                self.seq,
-                self.timestamp,
-                self.order_id,
-                self.owner,
-                self.side,
-                self.price,
-                self.quantity,
-                self.remaining,
-                self.reason,
-                self.maker_id,
-                self.maker_owner,
-                self.maker_remaining,
-            ],
-        )
+        PyTuple::new(py, self.words())
     }
 
     fn __repr__(&self) -> String {
