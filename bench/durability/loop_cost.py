@@ -115,8 +115,7 @@ async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
         writer_began = 0.0 if writer_pid is None else _cpu_seconds(writer_pid)
         began, wall_began = time.process_time(), time.perf_counter()
         for message in messages:
-            for request in message.requests:
-                service._apply(1, request)
+            service._apply_message(1, message.requests, queue)
             await gateway.throttle()
             reports = queue.drain()
             if reports:

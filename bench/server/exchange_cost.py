@@ -103,8 +103,7 @@ def _stream_path(exchange: Any, messages: list[order_pb2.OrderStreamRequest]) ->
     acknowledged = 0
     began = time.process_time()
     for message in messages:
-        for request in message.requests:
-            service._apply(1, request)
+        service._apply_message(1, message.requests, queue)
         reports = queue.drain()
         acknowledged += sum(1 for r in reports if r.exec_type == ExecType.NEW)
         wire.stream_response(reports)

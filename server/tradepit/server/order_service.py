@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
 
 import grpc
@@ -139,30 +139,33 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                               request_iterator: AsyncIterator[order_pb2.OrderStreamRequest],
                               queue: ReportQueue) -> None:
         async for message in request_iterator:
-            for request in message.requests:
-                try:
-                    self._apply(account_id, request)
-                except Reject as reject:
-                    # After the reports of the requests before it, which wait for the journal.
-                    self._gateway.after_pending(
-                        partial(queue.put, _refusal(request, reject, self._gateway.now())))
+            self._apply_message(account_id, message.requests, queue)
             await self._gateway.throttle()
         await self._gateway.settled()  # the client is done: its reports leave before the end
 
-    def _apply(self, account_id: int, request: order_pb2.OrderRequest) -> None:
-        """Apply without waiting: a stream's acknowledgements are its reports, which
-        leave only once the journal holds the request."""
-        kind = request.WhichOneof("request")
-        if kind == "new":
-            self._limiter.check(account_id)
-            self._gateway.apply(_submit(account_id, request.new))
-        elif kind == "cancel":
-            self._gateway.apply(_cancel(account_id, request.cancel))
-        elif kind == "amend":
-            self._limiter.check(account_id)
-            self._gateway.apply(_amend(account_id, request.amend))
-        else:
-            raise Reject(RejectCode.INVALID_ARGUMENT,
-                         "an OrderRequest must set one of new, cancel or amend")
-
-
+    def _apply_message(self, account_id: int, requests: Sequence[order_pb2.OrderRequest],
+                       queue: ReportQueue) -> None:
+        """Apply one message's requests in order, without waiting: a stream's
+        acknowledgements are its reports, which leave only once the journal holds the
+        requests. Its orders (new and amend) take their rate-limit tokens at once; those
+        beyond what the account's bucket holds are refused, as one check each would."""
+        kinds = [request.WhichOneof("request") for request in requests]
+        allowed = self._limiter.grant(
+            account_id, kinds.count("new") + kinds.count("amend")) if kinds else 0
+        gateway = self._gateway
+        for request, kind in zip(requests, kinds, strict=True):
+            try:
+                if kind == "new" or kind == "amend":
+                    if not allowed:
+                        raise self._limiter.refusal(account_id)
+                    allowed -= 1
+                    gateway.apply(_submit(account_id, request.new) if kind == "new"
+                                  else _amend(account_id, request.amend))
+                elif kind == "cancel":
+                    gateway.apply(_cancel(account_id, request.cancel))
+                else:
+                    raise Reject(RejectCode.INVALID_ARGUMENT,
+                                 "an OrderRequest must set one of new, cancel or amend")
+            except Reject as reject:
+                # After the reports of the requests before it, which wait for the journal.
+                gateway.after_pending(partial(queue.put, _refusal(request, reject, gateway.now())))
