@@ -286,6 +286,17 @@ class Exchange:
     def fee_rates(self) -> tuple[int, int, int]: ...
     def fees_collected(self) -> int: ...
     def next_ids(self) -> tuple[int, int, int]: ...
+    def store_rows(
+        self,
+        orders: dict[int, int],
+        accounts: dict[int, int],
+        positions: dict[tuple[int, str], int],
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The queryable store's rows (tradepit/store/projection.py `order_row`,
+        `account_row`, `position_row`) of these keys, each mapped to the journal sequence
+        that last touched it, in the dicts' order: a missing order or position is
+        skipped, an unknown account raises `KeyError`."""
+        ...
 
 @final
 class BookView:

@@ -394,6 +394,20 @@ impl PyExchange {
         self.exchange.next_ids()
     }
 
+    /// The queryable store's rows of the orders, accounts and positions a journal batch
+    /// touched, each key mapped to the sequence that last touched it: `(order rows,
+    /// account rows, position rows)`, exactly as projection.py's `order_row`,
+    /// `account_row` and `position_row` give them, in one call (store_rows.rs).
+    fn store_rows<'py>(
+        &self,
+        py: Python<'py>,
+        orders: &Bound<'py, PyDict>,
+        accounts: &Bound<'py, PyDict>,
+        positions: &Bound<'py, PyDict>,
+    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyList>)> {
+        crate::store_rows::store_rows(self, py, orders, accounts, positions)
+    }
+
     /// Every broken money or escrow invariant, as text; empty when all hold. Like the
     /// Python exchange's, it notes an empty position for every symbol it looks at.
     fn audit(&mut self) -> Vec<String> {

@@ -16,6 +16,7 @@ mod mirror;
 mod named_tuple;
 mod protowire;
 mod records;
+mod store_rows;
 mod views;
 mod wire;
 

@@ -43,6 +43,8 @@ SHAPES: dict[str, type] = {
     "Fill": model.Fill, "Reject": Reject, "RejectCode": RejectCode,
 }
 _DELISTED = int(TradingStatus.DELISTED)
+# The queryable store's rows of orders, accounts and positions (`store_rows`).
+StoreRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 
 
 def _native_class() -> Any:
@@ -199,6 +201,16 @@ class NativeExchange(Queries):
     def _order_result(self, result: tuple[int, list[model.ExecutionReport]]) -> OrderResult:
         order_id, reports = result
         return OrderResult(self._native.order_view(order_id), reports)
+
+    def store_rows(self, orders: dict[int, int], accounts: dict[int, int],
+                   positions: dict[tuple[int, str], int]) -> StoreRows:
+        """The queryable store's rows of the orders, accounts and positions named (each
+        mapped to the journal entry that last touched it), built natively in one call:
+        `(orders, accounts, positions)`, the tuples tradepit/store/projection.py's
+        `order_row`, `account_row` and `position_row` give, in the dicts' order. A missing
+        order or position is skipped; an unknown account raises `KeyError`."""
+        rows: StoreRows = self._native.store_rows(orders, accounts, positions)
+        return rows
 
     # ---------------------------------------------------------------- queries
 
