@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from tradepit.book import Book
 from tradepit.config import Settings
 from tradepit.exchange.codes import BalanceChange, ExecType
 from tradepit.exchange.commands import (
@@ -90,7 +91,7 @@ def build(settings: Settings, events: int, seed: int = 5, snapshot_at: int = 0) 
     now = time.time_ns() - events * 1_000  # 1 us apart, ending about now
     pending: list[Entry] = []
     sequence = submits = cancels = trades = 0
-    snapshotter = Snapshotter(exchange, snapshot_at, exchange._book_factory)
+    snapshotter = Snapshotter(exchange, snapshot_at, Book)  # as the server's restore does
     projection = Projection(exchange)  # the queryable store's rows, as the server writes them
     captured: Captured | Forked | None = None
 

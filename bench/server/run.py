@@ -1,12 +1,23 @@
-"""Tradepit against the echo ceiling, in one run, on this machine.
+"""Tradepit against the echo ceiling, in one run, on this machine, round after round.
 
-    python -m bench.server.run [--orders N] [--smoke] [--profile bench/results/server.prof]
+    python -m bench.server.run [--orders N] [--latency-orders N] [--rounds N]
+        [--profile bench/results/server.prof] [--out PATH] [--record]
 
-Starts each server as its own process (uvloop, 127.0.0.1, a free port), drives the same
-scenarios at both from this process, and writes bench/results/server.json plus the
-`server` section of bench/RESULTS.md. Tradepit runs with in-memory state only,
-rate limits lifted, the journal off (`TRADEPIT_DURABILITY=off`), and an account funded
-by the admin.
+Starts each server as its own process (uvloop, 127.0.0.1, a free port) and drives the
+same scenarios at each from this process: the echo, then Tradepit on the Rust exchange
+(the default) and on the Python one (the reference), `TRADEPIT_EXCHANGE` set for each.
+This host is shared and its speed moves from minute to minute, so the servers are
+measured in rounds: every round starts and measures each configuration in turn, the
+order rotating by one each round (as bench/durability/paired.py does), and each
+Tradepit figure is divided by the echo's figure of the same round. The figure quoted is
+the median of those per-round ratios, with their range. Writes bench/results/server.json
+(every round's results, and the summary) and, with --record, the `server` section of
+bench/RESULTS.md. Tradepit runs with in-memory state only, rate limits lifted, the
+journal off (`TRADEPIT_DURABILITY=off`), and an account funded by the admin.
+
+With --profile PATH, before the rounds, each Tradepit configuration runs the scenarios
+once more under cProfile, writing PATH with the configuration's name before the suffix
+(server.prof -> server.tradepit-rust.prof); those runs are not counted in the figures.
 """
 
 from __future__ import annotations
@@ -16,12 +27,13 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import grpc
@@ -90,90 +102,204 @@ async def funded_key(port: int) -> str:
 
 
 # Tradepit's configurations, by result name: the exchange each runs (TRADEPIT_EXCHANGE).
-EXCHANGES = {"tradepit": "python", "tradepit-rust": "rust"}
-LABELS = {"tradepit": "Python exchange", "tradepit-rust": "Rust exchange"}
+# The first is the server's default, the one the targets judge; the other is the reference.
+EXCHANGES = {"tradepit-rust": "rust", "tradepit-python": "python"}
+LABELS = {"tradepit-rust": "Rust exchange (default)",
+          "tradepit-python": "Python exchange (reference)"}
+DEFAULT = "tradepit-rust"
+CONFIGS = ("echo", *EXCHANGES)  # the first round's order; each later round rotates it by one
+TRADEPIT_ENV = {
+    "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN,
+    "TRADEPIT_DURABILITY": "off",
+    "TRADEPIT_MAKERS_ENABLED": "false",  # measure the clients' orders alone
+    "TRADEPIT_RATE_LIMIT_PER_SECOND": "100000000", "TRADEPIT_RATE_LIMIT_BURST": "100000000",
+    "TRADEPIT_MAX_MESSAGE_BYTES": str(16 << 20), "TRADEPIT_STREAM_QUEUE_SIZE": "10000000",
+}
+
+Round = dict[str, list[Result]]  # one round's results by configuration, in the order measured
 
 
-def run(count: int, latency_count: int, profile: str | None) -> dict[str, list[Result]]:
+def measure(name: str, count: int, latency_count: int, profile: str | None = None) -> list[Result]:
+    """Start one configuration's server (the echo, or Tradepit on an exchange), run the
+    scenarios at it, stop it. With `profile`, Tradepit runs under cProfile writing there."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    results: dict[str, list[Result]] = {}
-    with server_process([sys.executable, "-m", "bench.server.echo_server"], env,
-                        r"PORT (\d+)") as (port, _):
-        results["echo"] = uvloop.run(scenarios(port, (), count, latency_count))
-    tradepit_env = {
-        **env, "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN,
-        "TRADEPIT_DURABILITY": "off",
-        "TRADEPIT_MAKERS_ENABLED": "false",  # measure the clients' orders alone
-        "TRADEPIT_RATE_LIMIT_PER_SECOND": "100000000", "TRADEPIT_RATE_LIMIT_BURST": "100000000",
-        "TRADEPIT_MAX_MESSAGE_BYTES": str(16 << 20), "TRADEPIT_STREAM_QUEUE_SIZE": "10000000",
-    }
+    if name == "echo":
+        with server_process([sys.executable, "-m", "bench.server.echo_server"], env,
+                            r"PORT (\d+)") as (port, _):
+            return uvloop.run(scenarios(port, (), count, latency_count))
     command = [sys.executable, "-m", "tradepit.server"]
     if profile:
         command = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "tradepit.server"]
-    for name, exchange in EXCHANGES.items():
-        with server_process(command, {**tradepit_env, "TRADEPIT_EXCHANGE": exchange},
-                            r"Tradepit is open on [\d.]+:(\d+)") as (port, _):
-            key = uvloop.run(funded_key(port))
-            metadata = (("authorization", f"Bearer {key}"),)
-            results[name] = uvloop.run(scenarios(port, metadata, count, latency_count))
-    return results
+    with server_process(command, {**env, **TRADEPIT_ENV, "TRADEPIT_EXCHANGE": EXCHANGES[name]},
+                        r"Tradepit is open on [\d.]+:(\d+)") as (port, _):
+        key = uvloop.run(funded_key(port))
+        metadata = (("authorization", f"Bearer {key}"),)
+        return uvloop.run(scenarios(port, metadata, count, latency_count))
+
+
+def profile_path(profile: str, name: str) -> str:
+    """server.prof -> server.tradepit-rust.prof: one profile per configuration."""
+    path = Path(profile)
+    return str(path.with_name(f"{path.stem}.{name}{path.suffix}"))
+
+
+def rotation(number: int) -> list[str]:
+    """The configurations in the order round `number` (from 0) measures them."""
+    shift = number % len(CONFIGS)
+    return [*CONFIGS[shift:], *CONFIGS[:shift]]
+
+
+def run(count: int, latency_count: int, profile: str | None, rounds: int = 3,
+        report: Callable[[str], None] = print) -> list[Round]:
+    """Every configuration's results in every round; with `profile`, a profiled pass at
+    each Tradepit first, not counted."""
+    if profile:
+        Path(profile).parent.mkdir(parents=True, exist_ok=True)
+        for name in EXCHANGES:
+            measure(name, count, latency_count, profile_path(profile, name))
+            report(f"profiled {name}: {profile_path(profile, name)}")
+    measured: list[Round] = []
+    for number in range(rounds):
+        this: Round = {}
+        for name in rotation(number):
+            this[name] = measure(name, count, latency_count)
+        measured.append(this)
+        report(round_text(number, this))
+    return measured
+
+
+def round_text(number: int, results: Round) -> str:
+    echo = {r.scenario: r for r in results["echo"]}
+    lines = [f"round {number + 1} ({', '.join(results)}):"]
+    for name, rows in results.items():
+        for row in rows:
+            line = f"  {name:16} {row.scenario:15} {row.orders_per_second:12,.0f} orders/s"
+            if name != "echo":
+                line += f" {row.orders_per_second / echo[row.scenario].orders_per_second:5.0%}"
+            if row.p50_us:
+                line += f"  p50 {row.p50_us:7.1f} us  p99 {row.p99_us:7.1f} us"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def per_round_ratios(mine: list[float], echo: list[float]) -> list[float]:
+    """Each round's figure over the echo's figure of the same round."""
+    return [value / base for value, base in zip(mine, echo, strict=True)]
+
+
+def median_ratio(mine: list[float], echo: list[float]) -> tuple[float, float, float]:
+    """The median of the per-round ratios, and their lowest and highest: not the ratio of
+    the medians, which pairs figures measured minutes apart."""
+    ratios = per_round_ratios(mine, echo)
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure (a scenario's orders/s, or a latency percentile) of every configuration,
+    round by round."""
+    values: dict[str, list[float]]
+
+    def median(self, name: str) -> float:
+        return statistics.median(self.values[name])
+
+    def ratio(self, name: str) -> tuple[float, float, float]:
+        return median_ratio(self.values[name], self.values["echo"])
+
+
+LATENCIES = (("p50", "p50_us"), ("p99", "p99_us"))  # of the "unary x1" scenario
+
+
+def figures(rounds: list[Round]) -> dict[str, Figure]:
+    """By row: each scenario's orders/s, then "p50" and "p99" of unary x1, in us."""
+    def values(scenario: str, field: str) -> dict[str, list[float]]:
+        return {name: [float(getattr(next(r for r in results[name] if r.scenario == scenario),
+                                     field)) for results in rounds]
+                for name in CONFIGS}
+
+    rows = {r.scenario: Figure(values(r.scenario, "orders_per_second"))
+            for r in rounds[0]["echo"]}
+    return rows | {label: Figure(values("unary x1", field)) for label, field in LATENCIES}
 
 
 TARGETS = {"stream 1/msg": (0.70, "orders/s >= 70% of echo"),
            "stream 100/msg": (0.50, "orders/s >= 50% of echo")}
-COMMAND = ".venv/bin/python -m bench.server.run --orders {orders} --latency-orders {latency}"
+COMMAND = (".venv/bin/python -m bench.server.run --orders {orders} --latency-orders {latency}"
+           " --rounds {rounds}")
 
 
-def markdown(results: dict[str, list[Result]], stages: dict[str, float], orders: int,
+def markdown(rounds: list[Round], stages: dict[str, float], orders: int,
              latency: int) -> str:
-    """The RESULTS.md section: each Tradepit figure, on either exchange, beside the echo's
-    as a ratio."""
+    """The RESULTS.md section: each Tradepit figure, on either exchange, beside the echo's,
+    with the median of the per-round ratios to the echo and their range."""
     host = machine()
-    echo = {r.scenario: r for r in results["echo"]}
-    ours = {name: {r.scenario: r for r in results[name]} for name in EXCHANGES}
+    rows = figures(rounds)
+    scenarios = [r.scenario for r in rounds[0]["echo"]]
     lines = [
         "## gRPC server: Tradepit against a bare echo server\n",
         f"Run on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {host['nproc']} CPUs "
         f"({host['cpu']}), Python {host['python']}. The servers are separate processes on "
         "127.0.0.1 with uvloop (Tradepit with its journal off: this measures the order path), "
-        "Tradepit once on each exchange (`TRADEPIT_EXCHANGE`: the Python one, the default, "
-        "and the Rust one); one client process drives the same pre-built requests at each, "
-        "in one run. Every order is acknowledged before it counts. Command:\n",
-        f"```sh\n{COMMAND.format(orders=orders, latency=latency)}\n```\n",
+        "Tradepit on each exchange (`TRADEPIT_EXCHANGE`: `rust`, the default, and `python`, "
+        "the reference); one client process drives the same pre-built requests at each. "
+        "Every order is acknowledged before it counts. Command:\n",
+        f"```sh\n{COMMAND.format(orders=orders, latency=latency, rounds=len(rounds))}\n```\n",
+        f"This shared host's speed moves from minute to minute, so the run has {len(rounds)} "
+        "rounds: each round starts and measures the echo and both Tradepit configurations "
+        "in turn, the order rotating by one each round, and divides each Tradepit figure by "
+        "the echo's figure of the same round. Each \"ratio\" below is the median of those "
+        "per-round ratios, with their range (lowest-highest) in brackets; the orders/s and "
+        "latency columns are each server's median across the rounds (so their quotient can "
+        "differ from the ratio). The \"met?\" column judges the default configuration "
+        "alone, the Rust exchange (`TRADEPIT_EXCHANGE=rust`), on its median ratio; the "
+        "Python exchange (`TRADEPIT_EXCHANGE=python`) is shown with its ratio for "
+        "reference, without a verdict.\n",
         "| scenario | echo orders/s | " + " | ".join(
-            f"{LABELS[name]} orders/s | ratio" for name in EXCHANGES) + " | target | met? |",
+            f"{LABELS[name]} orders/s | ratio (range)" for name in EXCHANGES)
+        + " | target | met? (default) |",
         "| --- | ---: | " + " | ".join("---: | ---:" for _ in EXCHANGES) + " | --- | :---: |",
     ]
-    for base in results["echo"]:
-        target, text = TARGETS.get(base.scenario, (None, ""))
-        cells, verdicts = [], []
+    for scenario in scenarios:
+        figure = rows[scenario]
+        target, text = TARGETS.get(scenario, (None, ""))
+        cells = []
         for name in EXCHANGES:
-            rate = ours[name][base.scenario].orders_per_second
-            ratio = rate / base.orders_per_second
-            cells.append(f"{rate:,.0f} | {ratio:.0%}")
-            if target is not None:
-                verdicts.append("yes" if ratio >= target else "**no**")
-        lines.append(f"| {base.scenario} | {base.orders_per_second:,.0f} | "
-                     + " | ".join(cells) + f" | {text} | {' / '.join(verdicts)} |")
+            ratio, low, high = figure.ratio(name)
+            cells.append(f"{figure.median(name):,.0f} | {ratio:.0%} ({low:.0%}-{high:.0%})")
+        verdict = "" if target is None else (
+            "yes" if figure.ratio(DEFAULT)[0] >= target else "**no**")
+        lines.append(f"| {scenario} | {figure.median('echo'):,.0f} | " + " | ".join(cells)
+                     + f" | {text} | {verdict} |")
     lines += [
         "",
         "| latency at concurrency 1 (unary) | echo | " + " | ".join(
-            f"{LABELS[name]} | ratio" for name in EXCHANGES) + " | target | met? |",
+            f"{LABELS[name]} | ratio (range)" for name in EXCHANGES)
+        + " | target | met? (default) |",
         "| --- | ---: | " + " | ".join("---: | ---:" for _ in EXCHANGES) + " | --- | :---: |",
     ]
-    unary = echo["unary x1"]
-    for label, field, target_text in (("p50", "p50_us", ""), ("p99", "p99_us", "<= 2x echo")):
-        cells, verdicts = [], []
+    for label, target_text in (("p50", ""), ("p99", "<= 2x echo")):
+        figure = rows[label]
+        cells = []
         for name in EXCHANGES:
-            value = getattr(ours[name]["unary x1"], field)
-            ratio = value / getattr(unary, field)
-            cells.append(f"{value:,.0f} us | {ratio:.2f}x")
-            verdicts.append("yes" if ratio <= 2 else "**no**")
-        lines.append(f"| {label} | {getattr(unary, field):,.0f} us | " + " | ".join(cells)
-                     + f" | {target_text} | {' / '.join(verdicts) if target_text else ''} |")
+            ratio, low, high = figure.ratio(name)
+            cells.append(f"{figure.median(name):,.0f} us | {ratio:.2f}x ({low:.2f}-{high:.2f}x)")
+        verdict = ("yes" if figure.ratio(DEFAULT)[0] <= 2 else "**no**") if target_text else ""
+        lines.append(f"| {label} | {figure.median('echo'):,.0f} us | " + " | ".join(cells)
+                     + f" | {target_text} | {verdict} |")
     lines += [
         "",
-        "The \"met?\" column reads Python exchange / Rust exchange.",
+        "Round by round, the default (Rust exchange) over the echo of the same round:\n",
+        "| round | order measured | " + " | ".join(scenarios) + " | p99 |",
+        "| ---: | --- | " + " | ".join("---:" for _ in scenarios) + " | ---: |",
+    ]
+    for number, results in enumerate(rounds):
+        ratios = [per_round_ratios(rows[scenario].values[DEFAULT],
+                                   rows[scenario].values["echo"])[number]
+                  for scenario in scenarios]
+        p99 = per_round_ratios(rows["p99"].values[DEFAULT], rows["p99"].values["echo"])[number]
+        lines.append(f"| {number + 1} | {', '.join(results)} | "
+                     + " | ".join(f"{ratio:.0%}" for ratio in ratios) + f" | {p99:.2f}x |")
+    lines += [
         "",
         "Where the time per order goes inside Tradepit on the Python exchange "
         "(`python -m bench.server.breakdown`, the same stages without the network):\n",
@@ -182,9 +308,10 @@ def markdown(results: dict[str, list[Result]], stages: dict[str, float], orders:
         *(f"| {name} | {micros:.2f} |" for name, micros in stages.items()),
         "",
     ]
-    echo_us = 1e6 / echo["stream 100/msg"].orders_per_second
-    python_us, rust_us = (1e6 / ours[name]["stream 100/msg"].orders_per_second
-                          for name in EXCHANGES)
+    stream = rows["stream 100/msg"]
+    echo_us = 1e6 / stream.median("echo")
+    python_us = 1e6 / stream.median("tradepit-python")
+    rust_us = 1e6 / stream.median("tradepit-rust")
     staged = sum(stages.values())
     rest = python_us - staged
     transport = (f"the other {rest:.1f} us are gRPC and asyncio, as in the echo"
@@ -192,42 +319,77 @@ def markdown(results: dict[str, list[Result]], stages: dict[str, float], orders:
                  "gRPC and asyncio add little beside them (the stages are CPU time measured "
                  "apart, in one process, so the sum is only indicative)")
     lines += [
-        f"At 100 orders per message the echo spends {echo_us:.1f} us per order end to end, "
-        f"Tradepit {python_us:.1f} us on the Python exchange and {rust_us:.1f} us on the "
-        f"Rust one. On the Python exchange the stages above account for {staged:.1f} us; "
-        f"{transport}. The exchange stage is Python (pre-trade checks, escrow, settlement "
-        "and the order record) around a book that takes well under 1 us; the Rust exchange "
-        "does the same in one call per order (`python -m bench.server.exchange_cost`: "
-        "see the notes below), which is the difference between the two columns.",
+        f"At 100 orders per message (medians of the rounds) the echo spends {echo_us:.1f} us "
+        f"per order end to end, Tradepit {rust_us:.1f} us on the Rust exchange and "
+        f"{python_us:.1f} us on the Python one. On the Python exchange the stages above "
+        f"account for {staged:.1f} us; {transport}. The exchange stage is Python (pre-trade "
+        "checks, escrow, settlement and the order record) around a book that takes well "
+        "under 1 us; the Rust exchange does the same in one call per order "
+        "(`python -m bench.server.exchange_cost`: see the notes below), which is the "
+        "difference between the two columns.",
         "",
     ]
     return "\n".join(lines) + "\n"
+
+
+def summary(rounds: list[Round]) -> dict[str, dict[str, object]]:
+    """By row: the echo's median, and each Tradepit's median, median ratio, range and
+    per-round ratios."""
+    out: dict[str, dict[str, object]] = {}
+    for row, figure in figures(rounds).items():
+        out[row] = {"echo": figure.median("echo")}
+        for name in EXCHANGES:
+            ratio, low, high = figure.ratio(name)
+            out[row][name] = {
+                "median": figure.median(name), "median_ratio": ratio, "ratio_min": low,
+                "ratio_max": high,
+                "ratios": per_round_ratios(figure.values[name], figure.values["echo"])}
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=20_000)
     parser.add_argument("--latency-orders", type=int, default=3_000)
-    parser.add_argument("--profile", help="write Tradepit's cProfile stats here")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of echo and each Tradepit, the order rotating")
+    parser.add_argument("--profile", help="before the rounds, profile each Tradepit with "
+                        "cProfile into this path, the configuration's name before its suffix")
     parser.add_argument("--out", default=str(RESULTS / "server.json"))
     parser.add_argument("--record", action="store_true",
                         help="also rewrite the server section of bench/RESULTS.md")
     args = parser.parse_args()
-    results = run(args.orders, args.latency_orders, args.profile)
-    for name, rows in results.items():
-        for row in rows:
-            assert row.rejected == 0, f"{name} {row.scenario}: {row.rejected} orders rejected"
-            print(f"{name:9} {row.scenario:15} {row.orders_per_second:12,.0f} orders/s"
-                  + (f"  p50 {row.p50_us:7.1f} us  p99 {row.p99_us:7.1f} us" if row.p50_us
-                     else ""))
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    rounds = run(args.orders, args.latency_orders, args.profile, args.rounds)
+    for number, results in enumerate(rounds):
+        for name, rows in results.items():
+            for row in rows:
+                assert row.rejected == 0, \
+                    f"round {number + 1} {name} {row.scenario}: {row.rejected} orders rejected"
+    print(f"medians of {len(rounds)} rounds; ratio = median of the per-round ratios to the "
+          "echo (lowest-highest):")
+    for label, figure in figures(rounds).items():
+        unit, spec, times = (" us", ".2f", "x") if label in dict(LATENCIES) else ("", ".0%", "")
+        cells = []
+        for name in EXCHANGES:
+            ratio, low, high = figure.ratio(name)
+            cells.append(f"{name} {figure.median(name):,.0f}{unit} {ratio:{spec}}{times} "
+                         f"({low:{spec}}-{high:{spec}}{times})")
+        print(f"  {label:15} echo {figure.median('echo'):,.0f}{unit}  " + "  ".join(cells))
     stages = per_order_us(20_000)
-    Path(args.out).write_text(json.dumps(
-        {"breakdown_us_per_order": stages}
-        | {name: [{**asdict(r), "orders_per_second": r.orders_per_second} for r in rows]
-           for name, rows in results.items()}, indent=2))
+    Path(args.out).write_text(json.dumps({
+        "breakdown_us_per_order": stages,
+        "default": DEFAULT,
+        "summary": summary(rounds),
+        "rounds": [{"order": list(results),
+                    "results": {name: [{**asdict(r), "orders_per_second": r.orders_per_second}
+                                       for r in rows] for name, rows in results.items()}}
+                   for results in rounds],
+    }, indent=2))
     if args.record:
         write_section(RESULTS / ".." / "RESULTS.md",
-                      markdown(results, stages, args.orders, args.latency_orders), "server")
+                      markdown(rounds, stages, args.orders, args.latency_orders), "server")
 
 
 if __name__ == "__main__":

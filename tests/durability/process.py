@@ -37,12 +37,16 @@ def writer_of(pid: int) -> int:
 class ServerProcess:
     """Start on construction; the output is collected by a thread so the pipe never fills."""
 
-    def __init__(self, database: Path, backend: str = "rust", url: str = "", **env: str) -> None:
+    def __init__(self, database: Path, backend: str = "native", url: str = "",
+                 **env: str) -> None:
         """`database`: a SQLite file (its directory is the working directory), unless a
-        `url` names another database."""
+        `url` names another database. `backend`: "native", the Rust exchange (the
+        default server); "rust" or "python", the Python exchange on that book backend."""
         self.lines: list[str] = []
+        exchange = "rust" if backend == "native" else "python"
         environment = {
-            **os.environ, "PYTHONUNBUFFERED": "1", "TRADEPIT_BOOK": backend,
+            **os.environ, "PYTHONUNBUFFERED": "1", "TRADEPIT_EXCHANGE": exchange,
+            "TRADEPIT_BOOK": "rust" if backend == "native" else backend,
             "TRADEPIT_ADDRESS": "127.0.0.1:0", "TRADEPIT_ADMIN_TOKEN": ADMIN_TOKEN,
             "TRADEPIT_DATABASE_URL": url or sqlite_url(database), "TRADEPIT_DURABILITY": "on",
             "TRADEPIT_INSTRUMENTS": INSTRUMENTS, "TRADEPIT_STARTING_CASH": "1000000",

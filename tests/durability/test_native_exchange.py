@@ -48,7 +48,7 @@ async def test_the_rust_exchange_recovers_from_its_own_snapshot(database_url: st
 async def test_each_exchange_replays_past_the_other_ones_snapshots(database: Path) -> None:
     url = sqlite_url(database)
     ledger = Ledger()
-    running = await start(durable_settings(database))  # the Python exchange
+    running = await start(durable_settings(database, exchange="python"))
     try:
         await run_load(running.address, ledger, seed=6, tag="p", accounts=2, duration=0.3)
     finally:
@@ -68,7 +68,7 @@ async def test_each_exchange_replays_past_the_other_ones_snapshots(database: Pat
         await running.stop(None)
     native_digest = state_digest(running.gateway.exchange)
 
-    running = await start(durable_settings(database))
+    running = await start(durable_settings(database, exchange="python"))
     try:
         recovered = running.recovered
         assert recovered is not None  # past the Rust exchange's, to its own older one

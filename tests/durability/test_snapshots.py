@@ -120,7 +120,8 @@ async def test_a_snapshot_of_the_last_entry_that_failed_does_not_replace_the_one
         database_url: str, monkeypatch, caplog):
     """A stop snapshots the last entry unless a stored snapshot holds it already; one
     taken of it whose child failed is not stored, so the stop still takes its own."""
-    running = await start(durable_settings(database_url, snapshot_every=0))
+    running = await start(durable_settings(database_url, snapshot_every=0),
+                          book_factory=load_backend("rust").Book)
     gateway = running.gateway
     assert gateway.journal is not None and gateway.journal.snapshots is not None
     # A forked child has the broken capture too.

@@ -188,7 +188,7 @@ async def test_candles_from_the_store_equal_the_hub_and_outlive_a_restart(databa
         assert sum(c.trade_count for c in stored[CANDLE_INTERVAL_1D]) > 10
     finally:
         await running.stop(None)  # with a last snapshot: the next start replays nothing
-    running = await start(durable_settings(url))
+    running = await start(durable_settings(url), book_factory=load_backend("rust").Book)
     try:
         assert running.recovered is not None and running.recovered.replayed == 0
         restarted = await _candles(running.address, "ACME")

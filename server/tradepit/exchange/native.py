@@ -13,6 +13,7 @@ the exchange back from them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -42,6 +43,8 @@ SHAPES: dict[str, type] = {
     "BookChange": model.BookChange, "StatusChange": model.StatusChange,
     "Fill": model.Fill, "Reject": Reject, "RejectCode": RejectCode,
 }
+log = logging.getLogger(__name__)
+
 _DELISTED = int(TradingStatus.DELISTED)
 # The queryable store's rows of orders, accounts and positions (`store_rows`).
 StoreRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
@@ -51,6 +54,21 @@ def _native_class() -> Any:
     from tradepit._native import Exchange
 
     return Exchange
+
+
+def exchange_kind(requested: str | None) -> str:
+    """"rust" or "python": the one `requested` (TRADEPIT_EXCHANGE); unset, the Rust one
+    when the extension imports, otherwise the Python one with a warning (as the book
+    backend is chosen, tradepit/book/__init__.py)."""
+    if requested is not None:
+        return requested
+    try:
+        _native_class()
+    except ImportError as error:
+        log.warning("the Rust extension tradepit._native is not built (%s); running the "
+                    "Python exchange", error)
+        return "python"
+    return "rust"
 
 
 class _Accounts(Mapping[int, Any]):

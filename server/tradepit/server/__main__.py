@@ -11,6 +11,7 @@ import uvloop
 
 from tradepit.book import BACKEND
 from tradepit.config import Settings
+from tradepit.exchange.native import NativeExchange
 from tradepit.server.app import Running, start
 
 GC_THRESHOLDS = (100_000, 50, 100)  # generation 0, 1 and 2 (the defaults: 700, 10, 10)
@@ -19,7 +20,7 @@ GC_THRESHOLDS = (100_000, 50, 100)  # generation 0, 1 and 2 (the defaults: 700, 
 def banner(running: Running) -> str:
     address = running.address
     symbols = ", ".join(sorted(running.gateway.exchange.instruments))
-    engine = ("Rust exchange" if running.settings.exchange == "rust"
+    engine = ("Rust exchange" if isinstance(running.gateway.exchange, NativeExchange)
               else f"book backend: {BACKEND}")
     simulation = running.simulation
     if simulation is not None:

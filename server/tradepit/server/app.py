@@ -27,7 +27,7 @@ from tradepit.config import Settings
 from tradepit.exchange.commands import CreateInstrument, SetLimits
 from tradepit.exchange.digest import state_digest
 from tradepit.exchange.exchange import Exchange, Limits
-from tradepit.exchange.native import NativeExchange
+from tradepit.exchange.native import NativeExchange, exchange_kind
 from tradepit.exchange.snapshot import adopt
 from tradepit.journal.group_commit import GroupCommit
 from tradepit.journal.recovery import Recovered, recover
@@ -147,10 +147,15 @@ def add_order_service(service: OrderService, server: grpc.aio.Server) -> None:
 
 def build_exchange(settings: Settings, book_factory: BookFactory | None = None) -> Gateway:
     """An empty exchange behind its gateway; `restore` fills it and sets its limits.
-    The Rust exchange (`settings.exchange`) has the Rust engine's books of its own."""
+    The Rust exchange (`settings.exchange`) has the Rust engine's books of its own; a
+    `book_factory` is for the Python exchange's, and asks for it when no exchange is set."""
+    kind = "python" if book_factory and settings.exchange is None else exchange_kind(
+        settings.exchange)
+    if kind == "rust" and book_factory is not None:
+        raise ValueError("the Rust exchange has books of its own: it takes no book_factory")
     # The Rust exchange has the Python one's interface, held to it by tests/exchange and
-    # by the server suite on both (a Protocol for it is for when it is the default).
-    exchange = (cast(Exchange, NativeExchange()) if settings.exchange == "rust"
+    # by the server suite on both.
+    exchange = (cast(Exchange, NativeExchange()) if kind == "rust"
                 else Exchange(book_factory=book_factory or Book))
     clock = EngineClock(settings.engine_step_ns) if settings.clock == "engine" else WallClock()
     return Gateway(exchange, clock)
@@ -228,8 +233,8 @@ def apply_configured_limits(settings: Settings, gateway: Gateway) -> None:
 async def start(settings: Settings, book_factory: BookFactory | None = None) -> Running:
     """Start a server on settings.address (port 0 picks a free one) and return it.
 
-    `book_factory` picks the book implementation (tests run both); by default the one
-    `tradepit.book` selected.
+    `book_factory` runs the Python exchange on that book implementation (tests run
+    both), unless `settings.exchange` says otherwise (see `build_exchange`).
     """
     admin_token = settings.admin_token or secrets.token_urlsafe(18)
     gateway = build_exchange(settings, book_factory)
@@ -279,7 +284,7 @@ async def start(settings: Settings, book_factory: BookFactory | None = None) -> 
             sampler.start(settings.leaderboard_sample_ms)
     simulation = await start_simulation(gateway, settings) if settings.makers_enabled else None
     log.info("tradepit listening on port %d (%s)", port,
-             "Rust exchange" if settings.exchange == "rust" else
+             "Rust exchange" if isinstance(gateway.exchange, NativeExchange) else
              f"Python exchange, book backend: {BACKEND}")
     return Running(server, port, gateway, admin_token, settings, recovered, simulation,
                    leaderboard=sampler, store=store, hub=hub)
