@@ -1,8 +1,9 @@
 """Where the time per order goes inside Tradepit, stage by stage, without the network.
 
-    python -m bench.server.breakdown [--orders N]
+    python -m bench.server.breakdown [--orders N] [--exchange rust|python]
 
-Runs the order stream's own code in one process, on messages of 100 resting buy orders,
+Runs the order stream's own code in one process, on the default exchange (Rust) or the
+Python one, on messages of 100 resting buy orders,
 with the server's garbage-collector settings, and times per order: decoding the request
 message; the exchange applying the order (pre-trade checks, escrow, the book,
 settlement, the report); what the server does around it (the stream's request loop,
@@ -20,10 +21,12 @@ import json
 import statistics
 import time
 from functools import partial
+from typing import cast
 
 from tradepit.exchange.codes import BalanceChange
 from tradepit.exchange.commands import AdjustBalance, CreateAccount, CreateInstrument
 from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.native import NativeExchange
 from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server import convert, wire
 from tradepit.server.__main__ import GC_THRESHOLDS
@@ -38,15 +41,15 @@ PER_MESSAGE = 100
 UNLIMITED = 10**12
 
 
-def _gateway() -> Gateway:
-    gateway = Gateway(Exchange())
+def _gateway(exchange: str) -> Gateway:
+    gateway = Gateway(cast(Exchange, NativeExchange()) if exchange == "rust" else Exchange())
     gateway.apply(partial(CreateInstrument, "ACME", 1, 1, 10_000, 1_000))
     gateway.apply(partial(CreateAccount, "bench", "key"))
     gateway.apply(partial(AdjustBalance, 1, 10**15, BalanceChange.DEPOSIT))
     return gateway
 
 
-async def _stages(orders_count: int) -> dict[str, float]:
+async def _stages(orders_count: int, exchange_kind: str) -> dict[str, float]:
     requests = orders(orders_count)
     wire_requests = [
         order_pb2.OrderStreamRequest(requests=[order_pb2.OrderRequest(new=o)
@@ -59,7 +62,7 @@ async def _stages(orders_count: int) -> dict[str, float]:
     seconds["decode request"] = time.process_time() - began
 
     # The exchange alone, on the commands the server would build.
-    exchange = _gateway().exchange
+    exchange = _gateway(exchange_kind).exchange
     commands = [convert.submit_order(1, r.new, i)
                 for i, r in enumerate(r for message in messages for r in message.requests)]
     began = time.process_time()
@@ -70,7 +73,7 @@ async def _stages(orders_count: int) -> dict[str, float]:
     exchange.take_reports()
 
     # The same orders through the server's own path, one stream subscribed.
-    gateway = _gateway()
+    gateway = _gateway(exchange_kind)
     hub = MarketDataHub(gateway.exchange, gateway.now, defer=gateway.after_pending)
     gateway.on_market_events(hub.on_market_events)
     service = OrderService(gateway, RateLimiter(UNLIMITED, UNLIMITED), UNLIMITED)
@@ -90,13 +93,14 @@ async def _stages(orders_count: int) -> dict[str, float]:
     return {name: value / orders_count * 1e6 for name, value in seconds.items()}
 
 
-def per_order_us(orders_count: int, rounds: int = 5) -> dict[str, float]:
-    """Microseconds of CPU per order in each stage, with the server's GC thresholds: the
-    median of `rounds` rounds, each on fresh state (the host is shared and noisy)."""
+def per_order_us(orders_count: int, rounds: int = 5, exchange: str = "rust") -> dict[str, float]:
+    """Microseconds of CPU per order in each stage on `exchange` ("rust", the server's
+    default, or "python"), with the server's GC thresholds: the median of `rounds`
+    rounds, each on fresh state (the host is shared and noisy)."""
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
-        runs = [asyncio.run(_stages(orders_count)) for _ in range(rounds)]
+        runs = [asyncio.run(_stages(orders_count, exchange)) for _ in range(rounds)]
     finally:
         gc.set_threshold(*thresholds)
     return {name: statistics.median(run[name] for run in runs) for name in runs[0]}
@@ -105,9 +109,10 @@ def per_order_us(orders_count: int, rounds: int = 5) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=20_000, help="per round")
+    parser.add_argument("--exchange", choices=("rust", "python"), default="rust")
     parser.add_argument("--out")
     args = parser.parse_args()
-    result = per_order_us(args.orders)
+    result = per_order_us(args.orders, exchange=args.exchange)
     for name, micros in result.items():
         print(f"{name:70} {micros:6.2f} us/order")
     if args.out:

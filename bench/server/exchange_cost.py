@@ -11,10 +11,8 @@ taking its reports and market events, as the gateway does.
 
 Then the order stream's whole path in process, as bench/server/breakdown.py runs it
 (journal off: request loop, rate limiter, gateway, market data, response encoding), on
-the resting buys with each exchange behind the gateway. The server does not run the
-native exchange yet: here only what the stream's path touches is needed (`execute` and
-taking its effects), and the market-data hub takes its starting books, empty either way,
-from a Python exchange listing the same instrument.
+the resting buys with each exchange behind the gateway as the server runs it (the Rust
+one through `NativeExchange`, tradepit/exchange/native.py).
 
 The figures to quote are the ratios of the medians, measured in the same run.
 """
@@ -41,6 +39,7 @@ from tradepit.exchange.commands import (
 )
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.native import NativeExchange
 from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server import wire
 from tradepit.server.__main__ import GC_THRESHOLDS
@@ -90,13 +89,11 @@ def trading(count: int) -> list[Command]:
 def _stream_path(exchange: Any, messages: list[order_pb2.OrderStreamRequest]) -> float:
     """Seconds of CPU for the order stream's path to apply `messages` with `exchange`."""
     gateway = Gateway(exchange)
-    listing = Exchange()
     for make in (partial(CreateInstrument, "ACME", 1, 1, 10_000, 1_000),
                  partial(CreateAccount, "bench", "key"),
                  partial(AdjustBalance, 1, 10**15, 1)):
         gateway.apply(make)
-        listing.execute(make(0))
-    hub = MarketDataHub(listing, gateway.now, defer=gateway.after_pending)
+    hub = MarketDataHub(exchange, gateway.now, defer=gateway.after_pending)
     gateway.on_market_events(hub.on_market_events)
     service = OrderService(gateway, RateLimiter(UNLIMITED, UNLIMITED), UNLIMITED)
     queue = gateway.subscribe(1, UNLIMITED)
@@ -127,7 +124,7 @@ def stream_path_us(count: int, rounds: int) -> dict[str, float]:
     try:
         for _ in range(rounds):
             spent["python"].append(_stream_path(Exchange(), messages) / count * 1e6)
-            spent["native"].append(_stream_path(native_exchange(), messages) / count * 1e6)
+            spent["native"].append(_stream_path(NativeExchange(), messages) / count * 1e6)
     finally:
         gc.set_threshold(*thresholds)
     return {name: statistics.median(values) for name, values in spent.items()}

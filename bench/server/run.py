@@ -301,7 +301,7 @@ def markdown(rounds: list[Round], stages: dict[str, float], orders: int,
                      + " | ".join(f"{ratio:.0%}" for ratio in ratios) + f" | {p99:.2f}x |")
     lines += [
         "",
-        "Where the time per order goes inside Tradepit on the Python exchange "
+        "Where the time per order goes inside Tradepit on the Rust exchange, the default "
         "(`python -m bench.server.breakdown`, the same stages without the network):\n",
         "| stage | us per order |",
         "| --- | ---: |",
@@ -313,7 +313,7 @@ def markdown(rounds: list[Round], stages: dict[str, float], orders: int,
     python_us = 1e6 / stream.median("tradepit-python")
     rust_us = 1e6 / stream.median("tradepit-rust")
     staged = sum(stages.values())
-    rest = python_us - staged
+    rest = rust_us - staged
     transport = (f"the other {rest:.1f} us are gRPC and asyncio, as in the echo"
                  if rest > 1 else
                  "gRPC and asyncio add little beside them (the stages are CPU time measured "
@@ -321,12 +321,12 @@ def markdown(rounds: list[Round], stages: dict[str, float], orders: int,
     lines += [
         f"At 100 orders per message (medians of the rounds) the echo spends {echo_us:.1f} us "
         f"per order end to end, Tradepit {rust_us:.1f} us on the Rust exchange and "
-        f"{python_us:.1f} us on the Python one. On the Python exchange the stages above "
-        f"account for {staged:.1f} us; {transport}. The exchange stage is Python (pre-trade "
-        "checks, escrow, settlement and the order record) around a book that takes well "
-        "under 1 us; the Rust exchange does the same in one call per order "
-        "(`python -m bench.server.exchange_cost`: see the notes below), which is the "
-        "difference between the two columns.",
+        f"{python_us:.1f} us on the Python one. On the Rust exchange the stages above "
+        f"account for {staged:.1f} us; {transport}. The exchange stage is one call per "
+        "order into Rust (pre-trade checks, escrow, the book, settlement and the report); "
+        "the Python exchange does the same work in Python around the book, 3-4 times "
+        "slower per command (`python -m bench.server.exchange_cost`: see the notes "
+        "below), which is the difference between the two columns.",
         "",
     ]
     return "\n".join(lines) + "\n"
