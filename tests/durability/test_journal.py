@@ -17,7 +17,7 @@ from tradepit.journal import schema
 from tradepit.journal.codec import Entry, encode
 from tradepit.journal.recovery import JournalCorrupted, recover
 from tradepit.journal.schema import metadata
-from tradepit.journal.store import HEAD, JOURNAL_ROWS_PER_STATEMENT, MIGRATIONS, Journal
+from tradepit.journal.store import HEAD, MIGRATIONS, ROWS_PER_STATEMENT, Journal
 
 from .conftest import sqlite_url
 
@@ -81,8 +81,8 @@ def test_entries_are_stored_column_for_field():
 
 
 def test_a_batch_larger_than_one_insert_statement_is_written_whole(journal):
-    """Journal rows go JOURNAL_ROWS_PER_STATEMENT to a statement, the rest one by one."""
-    count = 24 * JOURNAL_ROWS_PER_STATEMENT + 34
+    """Journal rows go ROWS_PER_STATEMENT to a statement, the rest one by one."""
+    count = 24 * ROWS_PER_STATEMENT + 34
     made = write(journal, count, batch=count)
     stored = list(journal.read())
     assert [e.sequence for e in stored] == list(range(1, count + 1))
@@ -132,7 +132,7 @@ def test_entries_read_back_in_order_across_chunks(journal, monkeypatch):
     assert recovered.last_arrived_ns == made[-1].timestamp  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("size", [2, 3 * JOURNAL_ROWS_PER_STATEMENT])
+@pytest.mark.parametrize("size", [2, 3 * ROWS_PER_STATEMENT])
 def test_a_batch_is_all_or_nothing(journal, size):
     write(journal, 4)
     clash = [encode(5 + i, CreateAccount("b", f"k{i}", 9)) for i in range(size - 1)]

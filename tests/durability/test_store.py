@@ -7,15 +7,27 @@ rebuilt when it is behind its journal, and the leaderboard is one SQL statement.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import grpc
 from sqlalchemy import delete, event
 from tradepit.book import load_backend
-from tradepit.exchange.commands import CreateAccount
+from tradepit.exchange.codes import BalanceChange, OrderStatus
+from tradepit.exchange.commands import (
+    AdjustBalance,
+    AmendOrder,
+    CancelOrder,
+    Command,
+    CreateAccount,
+    CreateInstrument,
+    OrderRef,
+    SubmitOrder,
+)
 from tradepit.exchange.exchange import Exchange
+from tradepit.journal.codec import encode
 from tradepit.journal.schema import metadata
-from tradepit.journal.store import STORE_TABLES, Journal
+from tradepit.journal.store import ROWS_PER_STATEMENT, STORE_TABLES, Journal
 from tradepit.marketdata import messages
 from tradepit.marketdata.candles import INTERVAL_NS
 from tradepit.server import convert
@@ -28,7 +40,7 @@ from tradepit_client.v1 import account_pb2, common_pb2, marketdata_pb2, marketda
 
 from .conftest import durable_settings, fresh_replay
 from .load import Ledger, run_load
-from .store_check import assert_store_matches
+from .store_check import assert_store_matches, expected_rows, stored_rows
 
 PAGE = 7
 CANDLE_INTERVAL_1D = marketdata_pb2.CANDLE_INTERVAL_1D
@@ -215,3 +227,44 @@ def test_accounts_created_in_one_batch_each_get_their_row() -> None:
         projection.note(sequence, command, reports, events)
     assert projection.take()["accounts"] == [account_row(exchange.accounts[i + 1], 5 + i)
                                              for i in range(3)]
+
+
+def test_batches_of_many_orders_keep_every_order_row_current(database_url: str) -> None:
+    """Orders are written ROWS_PER_STATEMENT to an upsert: a batch of new orders, then one
+    that changes some of them and adds more, leave every row as the exchange has it."""
+    exchange = Exchange()
+    journal = Journal(database_url)
+    journal.upgrade()
+    projection = Projection(exchange)
+    sequence = 0
+
+    def batch(commands: list[Command]) -> None:
+        nonlocal sequence
+        entries = []
+        for command in commands:
+            exchange.execute(command)
+            sequence += 1
+            entries.append(encode(sequence, command))
+            projection.note(sequence, command, exchange.take_reports(),
+                            exchange.take_market_events())
+        journal.append(entries, projection.take())
+
+    try:
+        batch([CreateInstrument("ACME", 1, 1, 10_000, 1_000, 1), CreateAccount("a", "k", 1),
+               AdjustBalance(1, 10**12, BalanceChange.DEPOSIT, 1)])
+        buys = [SubmitOrder(1, f"b{i}", "ACME", 1, 1, 1, 9_900 + i % 50, 1 + i % 3, False, 1,
+                            2) for i in range(3 * ROWS_PER_STATEMENT + 7)]
+        batch(buys)
+        cancels = [CancelOrder(1, OrderRef(order_id, ""), 3) for order_id in range(1, 90, 2)]
+        amends = [AmendOrder(1, OrderRef(order_id, ""), 9_950, 2, 3)
+                  for order_id in range(2, 60, 2)]
+        more = [SubmitOrder(1, f"c{i}", "ACME", 1, 1, 1, 9_800, 1, False, 1, 3)
+                for i in range(ROWS_PER_STATEMENT + 3)]
+        batch(cancels + amends + more)
+        statuses = Counter(o.status for o in exchange.orders.values())
+        assert statuses[OrderStatus.CANCELED] == len(cancels)
+        stored = stored_rows(journal)["orders"]
+        assert len(stored) == len(exchange.orders) > 4 * ROWS_PER_STATEMENT
+        assert stored == expected_rows(journal, exchange, sequence)["orders"]
+    finally:
+        journal.close()
