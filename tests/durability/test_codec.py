@@ -30,8 +30,8 @@ from tradepit.journal.codec import (
     checksum,
     decode,
     encode,
+    encode_all,
     encode_fields,
-    entry_row,
     python_encode_fields,
 )
 
@@ -106,14 +106,14 @@ def test_the_rust_encoder_leaves_what_only_python_writes_exactly_to_python():
 
 
 @given(st.lists(commands, max_size=5), st.integers(min_value=1, max_value=2**62))
-def test_the_rows_the_writer_process_is_sent_are_the_entries(batch, first):
-    """The order path encodes each command into a plain row (`entry_row`) and the writer
-    process (journal/writer.py) receives them pickled: they are the entries' fields."""
-    sent = pickle.loads(pickle.dumps([entry_row(first + i, type(c).__name__, c)
+def test_the_writer_process_encodes_a_batch_from_its_pickled_fields_alike(batch, first):
+    """The server sends (sequence, kind, fields) to the writer process (journal/writer.py),
+    which encodes the batch in one call."""
+    sent = pickle.loads(pickle.dumps([(first + i, type(c).__name__, tuple(c))
                                       for i, c in enumerate(batch)]))
-    assert sent == [tuple(encode(first + i, c)) for i, c in enumerate(batch)]
-    assert all(type(row) is tuple for row in sent)
-    assert [decode(Entry._make(row)) for row in sent] == batch
+    entries = encode_all(sent)
+    assert entries == [encode(first + i, c) for i, c in enumerate(batch)]
+    assert all(type(entry) is Entry for entry in entries)
 
 
 def test_encoding_is_plain_json_named_by_field():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tradepit.exchange.commands import CreateAccount
 from tradepit.exchange.digest import state_digest
-from tradepit.journal.codec import decode, entry_row
+from tradepit.journal.codec import decode
 from tradepit.journal.store import Journal
 from tradepit.journal.writer import SEND_BUFFER, JournalWriter
 from tradepit.server.app import Running
@@ -98,15 +98,14 @@ async def test_a_batch_larger_than_the_socket_buffer_arrives_whole(database: Pat
     Journal(url).upgrade()
     writer = JournalWriter(url, busy_timeout_ms=1_000)
     name = "x" * 1_000
-    per_entry = len(pickle.dumps(entry_row(1, "CreateAccount", (name, "key-1", 1, False))))
+    per_entry = len(pickle.dumps((1, "CreateAccount", (name, "key-1", 1, False))))
     count = 3 * SEND_BUFFER // per_entry  # a few times what the buffer holds
-    entries = [entry_row(sequence, "CreateAccount",
-                         (name, f"key-{sequence}", sequence, False))
+    entries = [(sequence, "CreateAccount", (name, f"key-{sequence}", sequence, False))
                for sequence in range(1, count + 1)]
     try:
         await writer.append([pickle.dumps(entries)], None)
-        await writer.append([pickle.dumps([entry_row(count + 1, "CreateAccount",
-                                                     ("last", "key-last", 0, False))])], None)
+        await writer.append([pickle.dumps([(count + 1, "CreateAccount",
+                                            ("last", "key-last", 0, False))])], None)
     finally:
         await writer.close()
     stored = list(Journal(url).read())

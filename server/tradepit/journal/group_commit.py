@@ -35,7 +35,7 @@ from tradepit.exchange.codes import RejectCode
 from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import ExecutionReport, MarketEvent
-from tradepit.journal.codec import EntryRow, entry_row, kind_of
+from tradepit.journal.codec import kind_of
 from tradepit.journal.snapshots import Captured, Forked, Snapshotter
 from tradepit.journal.writer import JournalWriter
 from tradepit.store.projection import Projection, Rows
@@ -50,11 +50,9 @@ Release = Callable[[], None]
 Publish = Callable[[list[ExecutionReport], list[MarketEvent]], None]
 # The reports and market events of consecutive commands, published in one call.
 Effects = tuple[list[ExecutionReport], list[MarketEvent]]
-# What the writer is sent: each command's journal entry (`codec.entry_row`), in lists
-# pickled CHUNK entries at a time. Encoded here rather than in the writer process: the
-# writer is the stream's bottleneck with the journal on (a stream waits for its commits
-# a quarter of the time), and the encoding costs the loop a third of what it cost there.
-Entries = list[EntryRow]
+# What the writer is sent: (sequence, entry kind, the command's fields), in lists pickled
+# CHUNK entries at a time.
+Entries = list[tuple[int, str, tuple[object, ...]]]
 # Entries pickled together as they are appended, while the commands are still in the
 # CPU's caches. Done on a cut batch of thousands, long evicted from them, the same work
 # (numbering, noting the store's rows, grouping the effects, pickling) cost the loop
@@ -64,9 +62,9 @@ CHUNK = 100
 
 
 class GroupCommit:
-    """Per command, the order path encodes its numbered entry, notes its store rows and
-    adds its reports and market events to the pending ones; every CHUNK entries are
-    pickled for the writer process. Cutting a batch takes those lists whole, and
+    """Per command, the order path numbers its entry, notes its store rows and adds its
+    reports and market events to the pending ones; every CHUNK entries are pickled for
+    the writer process (which encodes them). Cutting a batch takes those lists whole, and
     its effects leave in a few calls rather than one per command."""
 
     def __init__(self, journal: JournalWriter, next_sequence: int, publish: Publish, *,
@@ -138,7 +136,7 @@ class GroupCommit:
         sequence = self.next_sequence + len(commands)
         commands.append(command)
         entries = self._entries
-        entries.append(entry_row(sequence, kind, command))
+        entries.append((sequence, kind, tuple(command)))
         if len(entries) >= CHUNK:
             self._seal_chunk()
         if reports:

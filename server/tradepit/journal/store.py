@@ -29,7 +29,7 @@ from sqlalchemy import (
     text,
 )
 
-from tradepit.journal.codec import Entry, EntryRow
+from tradepit.journal.codec import Entry
 from tradepit.journal.schema import (
     candles,
     journal,
@@ -129,7 +129,7 @@ class Journal:
             config.attributes["connection"] = connection
             alembic_command.upgrade(config, "head")
 
-    def append(self, entries: Sequence[EntryRow], rows: Rows | None = None,
+    def append(self, entries: Sequence[Entry], rows: Rows | None = None,
                retrying: bool = False) -> None:
         """Write `entries`, and the store's `rows` they produced, in one transaction.
         After a failure, `retrying` skips a batch that an unclear outcome (a lost
@@ -138,12 +138,12 @@ class Journal:
             with self.engine.begin() as connection:
                 if retrying and entries:
                     last = connection.scalar(select(func.max(journal.c.sequence))) or 0
-                    entries = [e for e in entries if e[0] > last]  # the sequence
+                    entries = [e for e in entries if e.sequence > last]
                     if not entries:
                         return  # the whole batch, rows and all, committed after all
                 self._write(connection, "journal", entries)
                 if rows is not None:
-                    self._write_store(connection, rows, entries[-1][0])
+                    self._write_store(connection, rows, entries[-1].sequence)
         except Exception:
             self.engine.dispose()  # a failed connection is not reused
             raise

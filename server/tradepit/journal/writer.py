@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 from tradepit.journal.children import die_with_parent
+from tradepit.journal.codec import encode_all
 
 _LENGTH = struct.Struct(">Q")
 # The server end's send buffer: the kernel allows what is set (Linux doubles it) up to
@@ -68,8 +69,9 @@ class JournalWriter:
 
     async def append(self, chunks: list[bytes], rows: dict[str, list[tuple[Any, ...]]] | None,
                      retrying: bool = False) -> None:
-        """`Journal.append` of the entries in `chunks`, each a pickled list of entry rows
-        (`codec.entry_row`)."""
+        """`Journal.append` of the entries in `chunks`, each a pickled list of (sequence,
+        kind, fields), encoded in the child. Fields come as a plain tuple, not the
+        command: pickled 2.5x faster than a named tuple."""
         await self._call("append", chunks, rows, retrying)
 
     async def write_snapshot(self, row: Any) -> None:
@@ -186,8 +188,8 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
                 raise RuntimeError("the journal writer was not opened")
             elif operation == "append":
                 chunks, rows, retrying = arguments
-                journal.append([row for chunk in chunks for row in pickle.loads(chunk)], rows,
-                               retrying)
+                journal.append(encode_all(entry for chunk in chunks
+                                          for entry in pickle.loads(chunk)), rows, retrying)
             elif operation == "write_snapshot":
                 journal.write_snapshot(SnapshotRow._make(arguments[0]))
             elif operation == "close":
