@@ -60,10 +60,12 @@ def assert_store_matches(url: str, exchange: Exchange, entries: int) -> None:
         journal.close()
 
 
-def wait_for_orphaned_commits(url: str, timeout: float = 10.0) -> None:
+def wait_for_orphaned_commits(url: str, timeout: float = 30.0) -> None:
     """After kill -9, a PostgreSQL backend may still finish a COMMIT its client sent just
-    before dying. Wait until no other client is connected, so the journal read next is
-    the final one (SQLite has no server: a killed writer's transaction is over)."""
+    before dying (its WAL flush waits for the disk, which on this shared host has stalled
+    for seconds while the whole suite runs). Wait until no other client is connected, so
+    the journal read next is the final one (SQLite has no server: a killed writer's
+    transaction is over)."""
     if not url.startswith("postgresql"):
         return
     journal = Journal(url)
@@ -71,12 +73,16 @@ def wait_for_orphaned_commits(url: str, timeout: float = 10.0) -> None:
     try:
         with journal.engine.connect() as connection:
             while True:
-                others = connection.scalar(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"))
+                others = connection.execute(text(
+                    "SELECT state, wait_event_type, wait_event, left(query, 60), "
+                    "now() - state_change FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND backend_type = 'client backend' "
+                    "AND pid <> pg_backend_pid()")).all()
                 if not others:
                     return
-                assert time.monotonic() < deadline, f"{others} connections outlived the server"
+                assert time.monotonic() < deadline, (
+                    f"{len(others)} connections outlived the server: "
+                    + "; ".join(map(str, (tuple(row) for row in others))))
                 time.sleep(0.02)
     finally:
         journal.close()
