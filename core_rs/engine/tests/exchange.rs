@@ -11,6 +11,10 @@ use tradepit_engine::exchange::{
 };
 use tradepit_engine::EventKind;
 
+mod exchange_stream;
+
+use exchange_stream::Rng;
+
 const BUY: i64 = 1;
 const SELL: i64 = 2;
 
@@ -1215,26 +1219,6 @@ fn py_repr_quotes_like_python() {
 }
 
 // ------------------------------------------------------------------ conservation
-
-/// xorshift64*: a tiny seeded generator, so the stream is the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> i64 {
-        (self.next() % n) as i64
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
 
 #[test]
 fn a_random_stream_conserves_money_and_shares() {
