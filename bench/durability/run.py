@@ -37,7 +37,7 @@ import uvloop
 from tradepit.book import Book
 from tradepit.config import Settings
 from tradepit.exchange.digest import state_digest
-from tradepit.journal.group_commit import CHUNK
+from tradepit.journal.pending import CHUNK
 from tradepit.journal.snapshots import Forked
 from tradepit.journal.store import Journal
 from tradepit.journal.writer import SEND_BUFFER

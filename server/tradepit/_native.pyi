@@ -13,7 +13,8 @@ from typing import Any, Protocol, Self, final
 
 __all__ = [
     "AccountView", "Book", "BookView", "Event", "Exchange", "ExchangeBook", "InstrumentView",
-    "Order", "OrderView", "PositionView", "encode_journal_entry", "encode_stream_response",
+    "Order", "OrderView", "PositionView", "decode_journal_tape", "encode_journal_entry",
+    "encode_stream_response",
 ]
 
 class _Serializable(Protocol):
@@ -39,6 +40,11 @@ def encode_journal_entry(
     them: the command's fields `names` with `values` as a compact JSON object. None when
     a value is one Python must write (an int beyond 64 bits, a string with a lone
     surrogate, another type)."""
+
+def decode_journal_tape(tape: bytes, entry: type[Any]) -> list[Any]:
+    """The journal entries (instances of `entry`, `tradepit.journal.codec.Entry`) on a
+    tape from `Exchange.take_tape`, checksummed as `encode_journal_entry` does;
+    `ValueError` if the tape ends inside an entry."""
 
 @final
 class Event:
@@ -291,12 +297,21 @@ class Exchange:
         orders: dict[int, int],
         accounts: dict[int, int],
         positions: dict[tuple[int, str], int],
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    ) -> tuple[bytes | None, bytes | None, bytes | None]:
         """The queryable store's rows (tradepit/store/projection.py `order_row`,
         `account_row`, `position_row`) of these keys, each mapped to the journal sequence
-        that last touched it, in the dicts' order: a missing order or position is
-        skipped, an unknown account raises `KeyError`."""
+        that last touched it, in the dicts' order, each table's pickled (None: no rows):
+        a missing order or position is skipped, an unknown account raises `KeyError`."""
         ...
+    def start_tape(self, next_sequence: int) -> None:
+        """Write the journal entry of every command applied from now on (not of a
+        refused one) on the tape, numbered from `next_sequence`."""
+    def tape_next(self) -> int | None:
+        """The sequence of the tape's next entry; None before `start_tape`."""
+    def take_tape(self) -> bytes:
+        """The tape's entries since the last call."""
+    def tape_encoded(self, kind: str, arrived_ns: int, payload: bytes) -> None:
+        """Add an entry encoded elsewhere (`ValueError` before `start_tape`)."""
 
 @final
 class BookView:

@@ -103,9 +103,9 @@ async def test_a_batch_larger_than_the_socket_buffer_arrives_whole(database: Pat
     entries = [(sequence, "CreateAccount", (name, f"key-{sequence}", sequence, False))
                for sequence in range(1, count + 1)]
     try:
-        await writer.append([pickle.dumps(entries)], None)
-        await writer.append([pickle.dumps([(count + 1, "CreateAccount",
-                                            ("last", "key-last", 0, False))])], None)
+        await writer.append(("fields", [pickle.dumps(entries)]), None)
+        await writer.append(("fields", [pickle.dumps([(count + 1, "CreateAccount",
+                                                       ("last", "key-last", 0, False))])]), None)
     finally:
         await writer.close()
     stored = list(Journal(url).read())

@@ -1,10 +1,12 @@
 """The Rust exchange's own builder of the store's rows (`store_rows`) against the Python
 functions of tradepit/store/projection.py on the Python exchange, the reference: fed the
 same seeded command streams, they give the same rows for the same keys, value for value
-and type for type, and a `Projection` on either exchange takes the same rows."""
+and type for type once unpickled (the Rust exchange's come pickled, for the journal's
+writer), and a `Projection` on either exchange takes the same rows."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +14,13 @@ from typing import Any
 import pytest
 from tradepit.book import load_backend
 from tradepit.exchange.codes import OrderStatus
-from tradepit.exchange.commands import AdjustBalance, Command
+from tradepit.exchange.commands import (
+    AdjustBalance,
+    Command,
+    CreateAccount,
+    CreateInstrument,
+    SubmitOrder,
+)
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.native import NativeExchange
@@ -32,6 +40,15 @@ def native() -> Any:
         return load_backend("rust")
     except ImportError as error:
         pytest.fail(str(error), pytrace=False)
+
+
+def _unpickled(pickled: bytes | None) -> list[Row]:
+    """What the journal's writer makes of a table's rows from the Rust exchange."""
+    if pickled is None:
+        return []
+    rows = pickle.loads(pickled)
+    assert rows, "an empty table is None, not pickled"
+    return rows
 
 
 def _typed(rows: list[Row]) -> list[tuple[tuple[type, Any], ...]]:
@@ -106,7 +123,7 @@ def test_store_rows_are_the_python_functions_rows(seed: int) -> None:
     for index in _streams(seed, python, rust):
         orders, accounts, positions = _keys(python, draw, grown=index > COMMANDS // 2)
         expected = _python_rows(python, orders, accounts, positions)
-        got = rust.store_rows(orders, accounts, positions)
+        got = [_unpickled(pickled) for pickled in rust.store_rows(orders, accounts, positions)]
         for table, want, have in zip(("orders", "accounts", "positions"), expected, got,
                                      strict=True):
             assert _typed(have) == _typed(want), f"{table} after command {index}"
@@ -140,7 +157,8 @@ def _take(projection: Projection) -> Any:
         rows = projection.take()
     except Exception as error:
         return type(error).__name__, error.args
-    return {table: _typed(found) for table, found in rows.items()}
+    return {table: _typed(_unpickled(found) if isinstance(found, bytes) else found)
+            for table, found in rows.items()}
 
 
 @pytest.mark.parametrize("seed", [5, 6])
@@ -169,3 +187,26 @@ def test_a_projection_takes_the_same_rows_on_either_exchange(seed: int) -> None:
                 tables.update(expected)
     assert _take(projections[1]) == _take(projections[0])
     assert {"orders", "accounts", "positions", "fills", "instruments"} <= tables, tables
+
+
+def test_rows_come_pickled_value_for_value_at_every_size() -> None:
+    """Ints at each edge of the pickle's encodings (one byte, four, then as many as it
+    takes, both signs, beyond 64 bits), a str of 256 bytes of UTF-8, and bools."""
+    python, rust = Exchange(), NativeExchange()
+    commands = [CreateInstrument("ACME", 1, 1, 100, 1_000, 1),
+                CreateAccount("😀" * 64, "key-1", 2, True),
+                AdjustBalance(1, 2**70, 1, 3), AdjustBalance(1, 5, 1, 4, "ACME")]
+    commands += [SubmitOrder(1, f"c{i}", "ACME", 2, 1, 1, 100, 1, i % 2 == 0, 0, 5 + i)
+                 for i in range(4)]
+    for command in commands:
+        for exchange in (python, rust):
+            exchange.execute(command)
+    edges = [0, 1, 255, 256, -1, -128, -129, 2**31 - 1, 2**31, -2**31, -2**31 - 1,
+             2**63 - 1, 2**63, -2**63 - 1, 2**100, -2**100]
+    for edge in edges:
+        keys = ({order_id: edge for order_id in range(1, 5)}, {1: edge}, {(1, "ACME"): edge})
+        expected = _python_rows(python, *keys)
+        got = [_unpickled(pickled) for pickled in rust.store_rows(*keys)]
+        assert [_typed(rows) for rows in got] == [_typed(rows) for rows in expected], edge
+    assert got[1][0][1] == "😀" * 64 and got[1][0][3] == 2**70
+    assert {row[9] for row in got[0]} == {True, False}

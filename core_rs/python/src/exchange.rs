@@ -22,8 +22,10 @@ use tradepit_engine::exchange::{
 };
 
 use crate::errors::to_py_err;
+use crate::journal::Tape;
 use crate::named_tuple::NamedTuple;
 use crate::records::PyEvent;
+use crate::store_rows::Pickled;
 use crate::views::{AccountView, BookView, InstrumentView, OrderView};
 
 /// The Python classes the exchange's values are made of.
@@ -74,6 +76,8 @@ pub(crate) struct PyExchange {
     /// Command classes seen so far, and which command each is: dispatch by identity.
     kinds: Vec<(Py<PyType>, Kind)>,
     symbols: SymbolStrings,
+    /// Once `start_tape` was called: the journal entry of every command applied since.
+    tape: Option<Tape>,
 }
 
 /// The Python string of each listed symbol, found by the address of the engine's shared
@@ -191,6 +195,7 @@ impl PyExchange {
             reports: PyList::empty(py).unbind(),
             kinds: Vec::new(),
             symbols: SymbolStrings::default(),
+            tape: None,
         })
     }
 
@@ -218,6 +223,7 @@ impl PyExchange {
             reports: PyList::empty(py).unbind(),
             kinds: Vec::new(),
             symbols,
+            tape: None,
         };
         // The engine keeps an acknowledgement's sequence and kind and rebuilds the rest:
         // the rebuilt report must be the one saved.
@@ -252,7 +258,7 @@ impl PyExchange {
                 let f = command.cast::<PyTuple>()?;
                 let client_order_id = client.insert(f.get_item(1)?.cast_into::<PyString>()?);
                 let symbol = f.get_item(2)?.cast_into::<PyString>()?;
-                self.exchange.submit(&Submit {
+                let submit = Submit {
                     account_id: at(f, 0)?,
                     client_order_id: client_order_id.to_str()?,
                     symbol: symbol.to_str()?,
@@ -264,9 +270,21 @@ impl PyExchange {
                     post_only: truth(f, 8)?,
                     stp: at(f, 9)?,
                     timestamp: at(f, 10)?,
-                })
+                };
+                let result = self.exchange.submit(&submit);
+                if let (Some(tape), Ok(_)) = (&mut self.tape, &result) {
+                    tape.push_submit(&submit);
+                }
+                result
             }
-            _ => self.exchange.execute(&to_command(kind, command)?),
+            _ => {
+                let command = to_command(kind, command)?;
+                let result = self.exchange.execute(&command);
+                if let (Some(tape), Ok(_)) = (&mut self.tape, &result) {
+                    tape.push_command(&command);
+                }
+                result
+            }
         };
         if let Ok(Outcome::Instrument { symbol }) = &result {
             let listed = self.exchange.listing(symbol).expect("just listed");
@@ -276,6 +294,37 @@ impl PyExchange {
         // The outbox is copied out each command; clearing keeps its memory.
         self.exchange.clear_reports();
         answer
+    }
+
+    // ------------------------------------------------------------ the journal's tape
+
+    /// Write the journal entry of every command applied from now on (not of a refused
+    /// one), numbered from `next_sequence`: what `take_tape` returns, for
+    /// `tradepit._native.decode_journal_tape` to make the entries of.
+    fn start_tape(&mut self, next_sequence: i64) {
+        self.tape = Some(Tape::new(next_sequence));
+    }
+
+    /// The sequence the next entry on the tape gets; None before `start_tape`.
+    fn tape_next(&self) -> Option<i64> {
+        self.tape.as_ref().map(Tape::next)
+    }
+
+    /// The tape's entries since the last call (empty before `start_tape`).
+    fn take_tape<'py>(&mut self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let bytes = self.tape.as_mut().map(Tape::take).unwrap_or_default();
+        PyBytes::new(py, &bytes)
+    }
+
+    /// Add an entry encoded elsewhere: that of a command this raised on before it
+    /// changed anything, which the journal holds all the same.
+    fn tape_encoded(&mut self, kind: &str, arrived_ns: i64, payload: &[u8]) -> PyResult<()> {
+        let tape = self
+            .tape
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the journal tape was not started"))?;
+        tape.push_encoded(kind, arrived_ns, payload);
+        Ok(())
     }
 
     /// The reports produced since the last call, in order.
@@ -396,15 +445,16 @@ impl PyExchange {
 
     /// The queryable store's rows of the orders, accounts and positions a journal batch
     /// touched, each key mapped to the sequence that last touched it: `(order rows,
-    /// account rows, position rows)`, exactly as projection.py's `order_row`,
-    /// `account_row` and `position_row` give them, in one call (store_rows.rs).
+    /// account rows, position rows)`, each pickled (None: no rows), unpickling to exactly
+    /// the tuples projection.py's `order_row`, `account_row` and `position_row` give, in
+    /// one call (store_rows.rs).
     fn store_rows<'py>(
         &self,
         py: Python<'py>,
         orders: &Bound<'py, PyDict>,
         accounts: &Bound<'py, PyDict>,
         positions: &Bound<'py, PyDict>,
-    ) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyList>)> {
+    ) -> PyResult<(Pickled<'py>, Pickled<'py>, Pickled<'py>)> {
         crate::store_rows::store_rows(self, py, orders, accounts, positions)
     }
 

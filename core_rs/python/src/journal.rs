@@ -1,16 +1,26 @@
-//! `encode_journal_entry`: a journal entry's payload and checksum in one call, as
-//! `tradepit.journal.codec` writes them with orjson and zlib.
+//! Journal entries, as `tradepit.journal.codec` writes them with orjson and zlib.
+//!
+//! `encode_journal_entry` encodes one command's named tuple: its payload and checksum in
+//! one call. A `Tape` holds the entries of the commands the Rust exchange applied, written
+//! from the values the exchange read (`Exchange.start_tape`), so the event loop neither
+//! copies the fields out nor pickles them; `decode_journal_tape` makes the journal's
+//! entries of a tape, checksums included, in the journal's writer process.
 //!
 //! The payload is the command's fields as a compact JSON object in field order, a nested
 //! named tuple as an object: the bytes `orjson.dumps` gives for the same dict. The
 //! checksum is the CRC-32 of the big-endian sequence and arrival time, the kind, a NUL and
-//! the payload. A value this does not write exactly as orjson would (an int beyond 64
-//! bits, a string that is not valid Unicode, any other type) makes it return None, and
-//! the caller encodes in Python (tests/durability/test_codec.py compares the two).
+//! the payload. A value `encode_journal_entry` does not write exactly as orjson would (an
+//! int beyond 64 bits, a string that is not valid Unicode, any other type) makes it return
+//! None, and the caller encodes in Python (tests/durability/test_codec.py compares the
+//! two); a tape writes an int beyond 64 bits in decimal, as Python's json module does.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyInt, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyInt, PyList, PyString, PyTuple, PyType};
+use tradepit_engine::exchange::{Command, OrderRef, Submit};
+
+use crate::named_tuple::NamedTuple;
 
 /// `(payload, checksum)` for the command of `kind` whose fields are `names` and `values`,
 /// or None when Python must encode it.
@@ -27,13 +37,18 @@ pub fn encode_journal_entry<'py>(
     if !write_object(&mut payload, names, values)? {
         return Ok(None);
     }
+    let checksum = checksum(sequence, arrived_ns, kind.as_bytes(), &payload);
+    Ok(Some((PyBytes::new(py, &payload), checksum)))
+}
+
+fn checksum(sequence: i64, arrived_ns: i64, kind: &[u8], payload: &[u8]) -> u32 {
     let mut crc = crc32fast::Hasher::new();
     crc.update(&sequence.to_be_bytes());
     crc.update(&arrived_ns.to_be_bytes());
-    crc.update(kind.as_bytes());
+    crc.update(kind);
     crc.update(b"\0");
-    crc.update(&payload);
-    Ok(Some((PyBytes::new(py, &payload), crc.finalize())))
+    crc.update(payload);
+    crc.finalize()
 }
 
 /// `{"name":value,...}`; false if a value cannot be written here.
@@ -96,8 +111,9 @@ fn write_value(out: &mut Vec<u8>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
 }
 
 /// Decimal digits, without the allocation `to_string` makes.
-fn write_int(out: &mut Vec<u8>, number: i64) {
-    let mut digits = [0u8; 20];
+fn write_int(out: &mut Vec<u8>, number: impl Into<i128>) {
+    let number: i128 = number.into();
+    let mut digits = [0u8; 40];
     let mut at = digits.len();
     let mut rest = number.unsigned_abs();
     loop {
@@ -142,9 +158,333 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
 }
 
+// ------------------------------------------------------------------ the tape
+
+/// The entries of applied commands, from sequence `first` on, encoded back to back: the
+/// sequence and arrival time (i64, little-endian), the kind's length (u8) and name, the
+/// payload's length (u32, little-endian) and the payload.
+pub(crate) struct Tape {
+    next: i64,
+    bytes: Vec<u8>,
+}
+
+impl Tape {
+    pub(crate) fn new(next: i64) -> Tape {
+        Tape {
+            next,
+            bytes: Vec::with_capacity(64 << 10),
+        }
+    }
+
+    /// The sequence the next entry gets.
+    pub(crate) fn next(&self) -> i64 {
+        self.next
+    }
+
+    /// The entries written since the last call.
+    pub(crate) fn take(&mut self) -> Vec<u8> {
+        std::mem::replace(&mut self.bytes, Vec::with_capacity(64 << 10))
+    }
+
+    /// An entry whose payload `write` writes.
+    fn push(&mut self, kind: &str, arrived_ns: i64, write: impl FnOnce(&mut Object<'_>)) {
+        let bytes = &mut self.bytes;
+        bytes.extend_from_slice(&self.next.to_le_bytes());
+        bytes.extend_from_slice(&arrived_ns.to_le_bytes());
+        bytes.push(u8::try_from(kind.len()).expect("a short kind name"));
+        bytes.extend_from_slice(kind.as_bytes());
+        let length_at = bytes.len();
+        bytes.extend_from_slice(&[0; 4]);
+        let mut object = Object::open(bytes);
+        write(&mut object);
+        object.close();
+        let length = u32::try_from(bytes.len() - length_at - 4).expect("a payload under 4 GiB");
+        bytes[length_at..length_at + 4].copy_from_slice(&length.to_le_bytes());
+        self.next += 1;
+    }
+
+    /// An entry whose payload was encoded elsewhere (in Python, for a command the exchange
+    /// raised on before it changed anything, which the journal still holds).
+    pub(crate) fn push_encoded(&mut self, kind: &str, arrived_ns: i64, payload: &[u8]) {
+        let bytes = &mut self.bytes;
+        bytes.extend_from_slice(&self.next.to_le_bytes());
+        bytes.extend_from_slice(&arrived_ns.to_le_bytes());
+        bytes.push(u8::try_from(kind.len()).expect("a short kind name"));
+        bytes.extend_from_slice(kind.as_bytes());
+        let length = u32::try_from(payload.len()).expect("a payload under 4 GiB");
+        bytes.extend_from_slice(&length.to_le_bytes());
+        bytes.extend_from_slice(payload);
+        self.next += 1;
+    }
+
+    /// The entry of a submitted order, by `commands.SubmitOrder`'s fields.
+    pub(crate) fn push_submit(&mut self, s: &Submit<'_>) {
+        self.push("SubmitOrder", s.timestamp, |o| {
+            o.int("account_id", s.account_id);
+            o.text("client_order_id", s.client_order_id);
+            o.text("symbol", s.symbol);
+            o.int("side", s.side);
+            o.int("order_type", s.order_type);
+            o.int("tif", s.tif);
+            o.int("price", s.price);
+            o.int("quantity", s.quantity);
+            o.flag("post_only", s.post_only);
+            o.int("stp", s.stp);
+            o.int("timestamp", s.timestamp);
+        });
+    }
+
+    /// The entry of any command, by the fields of its class in `commands`.
+    pub(crate) fn push_command(&mut self, command: &Command) {
+        match command {
+            Command::SubmitOrder {
+                account_id,
+                client_order_id,
+                symbol,
+                side,
+                order_type,
+                tif,
+                price,
+                quantity,
+                post_only,
+                stp,
+                timestamp,
+            } => self.push_submit(&Submit {
+                account_id: *account_id,
+                client_order_id,
+                symbol,
+                side: *side,
+                order_type: *order_type,
+                tif: *tif,
+                price: *price,
+                quantity: *quantity,
+                post_only: *post_only,
+                stp: *stp,
+                timestamp: *timestamp,
+            }),
+            Command::CancelOrder {
+                account_id,
+                order,
+                timestamp,
+            } => self.push("CancelOrder", *timestamp, |o| {
+                o.int("account_id", *account_id);
+                o.order_ref("ref", order);
+                o.int("timestamp", *timestamp);
+            }),
+            Command::AmendOrder {
+                account_id,
+                order,
+                price,
+                quantity,
+                timestamp,
+            } => self.push("AmendOrder", *timestamp, |o| {
+                o.int("account_id", *account_id);
+                o.order_ref("ref", order);
+                o.int("price", *price);
+                o.int("quantity", *quantity);
+                o.int("timestamp", *timestamp);
+            }),
+            Command::CancelAll {
+                account_id,
+                symbol,
+                timestamp,
+            } => self.push("CancelAll", *timestamp, |o| {
+                o.int("account_id", *account_id);
+                o.text("symbol", symbol);
+                o.int("timestamp", *timestamp);
+            }),
+            Command::CreateAccount {
+                name,
+                key_hash,
+                timestamp,
+                system,
+            } => self.push("CreateAccount", *timestamp, |o| {
+                o.text("name", name);
+                o.text("key_hash", key_hash);
+                o.int("timestamp", *timestamp);
+                o.flag("system", *system);
+            }),
+            Command::AdjustBalance {
+                account_id,
+                amount,
+                kind,
+                timestamp,
+                symbol,
+            } => self.push("AdjustBalance", *timestamp, |o| {
+                o.int("account_id", *account_id);
+                o.int("amount", *amount);
+                o.int("kind", *kind);
+                o.int("timestamp", *timestamp);
+                o.text("symbol", symbol);
+            }),
+            Command::CreateInstrument {
+                symbol,
+                tick_size,
+                lot_size,
+                reference_price,
+                band_bps,
+                timestamp,
+            } => self.push("CreateInstrument", *timestamp, |o| {
+                o.text("symbol", symbol);
+                o.int("tick_size", *tick_size);
+                o.int("lot_size", *lot_size);
+                o.int("reference_price", *reference_price);
+                o.int("band_bps", *band_bps);
+                o.int("timestamp", *timestamp);
+            }),
+            Command::SetTradingStatus {
+                symbol,
+                status,
+                timestamp,
+            } => self.push("SetTradingStatus", *timestamp, |o| {
+                o.text("symbol", symbol);
+                o.int("status", *status);
+                o.int("timestamp", *timestamp);
+            }),
+            Command::SetLimits {
+                maker_fee_bps,
+                taker_fee_bps,
+                max_order_quantity,
+                max_order_notional,
+                timestamp,
+            } => self.push("SetLimits", *timestamp, |o| {
+                o.int("maker_fee_bps", *maker_fee_bps);
+                o.int("taker_fee_bps", *taker_fee_bps);
+                o.int("max_order_quantity", *max_order_quantity);
+                o.int("max_order_notional", *max_order_notional);
+                o.int("timestamp", *timestamp);
+            }),
+            Command::RemoveInstrument { symbol, timestamp } => {
+                self.push("RemoveInstrument", *timestamp, |o| {
+                    o.text("symbol", symbol);
+                    o.int("timestamp", *timestamp);
+                });
+            }
+            Command::EndSession { symbol, timestamp } => {
+                self.push("EndSession", *timestamp, |o| {
+                    o.text("symbol", symbol);
+                    o.int("timestamp", *timestamp);
+                });
+            }
+        }
+    }
+}
+
+/// A JSON object being written, one `"name":value` at a time.
+struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    fn open(out: &'a mut Vec<u8>) -> Object<'a> {
+        out.push(b'{');
+        Object { out, empty: true }
+    }
+
+    fn close(self) {
+        self.out.push(b'}');
+    }
+
+    fn name(&mut self, name: &str) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        write_string(self.out, name);
+        self.out.push(b':');
+    }
+
+    fn int(&mut self, name: &str, value: impl Into<i128>) {
+        self.name(name);
+        write_int(self.out, value);
+    }
+
+    fn text(&mut self, name: &str, value: &str) {
+        self.name(name);
+        write_string(self.out, value);
+    }
+
+    fn flag(&mut self, name: &str, value: bool) {
+        self.name(name);
+        self.out
+            .extend_from_slice(if value { b"true" } else { b"false" });
+    }
+
+    /// `commands.OrderRef`, nested.
+    fn order_ref(&mut self, name: &str, order: &OrderRef) {
+        self.name(name);
+        let mut nested = Object::open(self.out);
+        nested.int("order_id", order.order_id);
+        nested.text("client_order_id", &order.client_order_id);
+        nested.close();
+    }
+}
+
+/// The journal's entries (`entry`: `tradepit.journal.codec.Entry`) of a tape's bytes,
+/// with their checksums; `ValueError` if the bytes end inside an entry.
+#[pyfunction]
+pub fn decode_journal_tape<'py>(
+    py: Python<'py>,
+    tape: &[u8],
+    entry: &Bound<'py, PyType>,
+) -> PyResult<Bound<'py, PyList>> {
+    let entry = NamedTuple::new(entry, "entry")?;
+    let entries = PyList::empty(py);
+    let mut rest = tape;
+    while !rest.is_empty() {
+        let ((sequence, arrived_ns, kind, payload), after) = tape_entry(rest).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "a journal tape cut short: {} bytes left of {}",
+                rest.len(),
+                tape.len()
+            ))
+        })?;
+        let checksum = checksum(sequence, arrived_ns, kind, payload);
+        let kind = std::str::from_utf8(kind)
+            .map_err(|_| PyValueError::new_err("a journal tape's kind is not UTF-8"))?;
+        entries.append(entry.make(
+            py,
+            [
+                sequence.into_pyobject(py)?.into_any(),
+                arrived_ns.into_pyobject(py)?.into_any(),
+                PyString::intern(py, kind).into_any(),
+                PyBytes::new(py, payload).into_any(),
+                checksum.into_pyobject(py)?.into_any(),
+            ],
+        )?)?;
+        rest = after;
+    }
+    Ok(entries)
+}
+
+/// One entry read from a tape: its sequence, arrival time, kind and payload.
+type TapeEntry<'a> = (i64, i64, &'a [u8], &'a [u8]);
+
+/// The first entry of `bytes` and what follows it; None if `bytes` ends inside it.
+fn tape_entry(bytes: &[u8]) -> Option<(TapeEntry<'_>, &[u8])> {
+    let (sequence, rest) = bytes.split_first_chunk::<8>()?;
+    let (arrived_ns, rest) = rest.split_first_chunk::<8>()?;
+    let (&kind_length, rest) = rest.split_first()?;
+    let (kind, rest) = rest.split_at_checked(usize::from(kind_length))?;
+    let (length, rest) = rest.split_first_chunk::<4>()?;
+    let length = usize::try_from(u32::from_le_bytes(*length)).ok()?;
+    let (payload, rest) = rest.split_at_checked(length)?;
+    Some((
+        (
+            i64::from_le_bytes(*sequence),
+            i64::from_le_bytes(*arrived_ns),
+            kind,
+            payload,
+        ),
+        rest,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{write_int, write_string};
+    use super::{tape_entry, write_int, write_string, Tape};
+    use tradepit_engine::exchange::{Command, OrderRef};
 
     fn escaped(text: &str) -> String {
         let mut out = Vec::new();
@@ -153,8 +493,13 @@ mod tests {
     }
 
     #[test]
-    fn ints_are_written_in_decimal_to_both_ends_of_i64() {
+    fn ints_are_written_in_decimal_to_both_ends_of_i128() {
         for number in [0, 7, -7, 10, 1_700_000_000_000_000_000, i64::MIN, i64::MAX] {
+            let mut out = Vec::new();
+            write_int(&mut out, number);
+            assert_eq!(String::from_utf8(out).unwrap(), number.to_string());
+        }
+        for number in [i128::MIN, i128::MAX, i128::from(i64::MAX) + 1] {
             let mut out = Vec::new();
             write_int(&mut out, number);
             assert_eq!(String::from_utf8(out).unwrap(), number.to_string());
@@ -168,5 +513,39 @@ mod tests {
         assert_eq!(escaped("\u{8}\t\n\u{c}\r"), "\"\\b\\t\\n\\f\\r\"");
         assert_eq!(escaped("\u{0}\u{1f}\u{7f}"), "\"\\u0000\\u001f\u{7f}\"");
         assert_eq!(escaped("é\u{2028}😀/"), "\"é\u{2028}😀/\"");
+    }
+
+    #[test]
+    fn a_tape_holds_each_entry_numbered_with_its_payload() {
+        let mut tape = Tape::new(41);
+        tape.push_command(&Command::CancelOrder {
+            account_id: 7,
+            order: OrderRef {
+                order_id: 0,
+                client_order_id: "c\"1".to_owned(),
+            },
+            timestamp: -5,
+        });
+        tape.push_encoded("EndSession", 9, b"{}");
+        assert_eq!(tape.next(), 43);
+        let bytes = tape.take();
+        assert!(tape.take().is_empty());
+
+        let ((sequence, arrived, kind, payload), second) = tape_entry(&bytes).unwrap();
+        assert_eq!((sequence, arrived, kind), (41, -5, &b"CancelOrder"[..]));
+        assert_eq!(
+            std::str::from_utf8(payload).unwrap(),
+            r#"{"account_id":7,"ref":{"order_id":0,"client_order_id":"c\"1"},"timestamp":-5}"#
+        );
+        let ((sequence, arrived, kind, payload), rest) = tape_entry(second).unwrap();
+        assert_eq!(
+            (sequence, arrived, kind, payload),
+            (42, 9, &b"EndSession"[..], &b"{}"[..])
+        );
+        assert!(rest.is_empty());
+        let first = bytes.len() - second.len();
+        for cut in 0..first {
+            assert!(tape_entry(&bytes[..cut]).is_none(), "cut at {cut}");
+        }
     }
 }

@@ -14,6 +14,7 @@ mod exchange;
 mod journal;
 mod mirror;
 mod named_tuple;
+mod pickled;
 mod protowire;
 mod records;
 mod store_rows;
@@ -34,5 +35,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<mirror::PyBookView>()?;
     module.add_function(wrap_pyfunction!(wire::encode_stream_response, module)?)?;
     module.add_function(wrap_pyfunction!(journal::encode_journal_entry, module)?)?;
+    module.add_function(wrap_pyfunction!(journal::decode_journal_tape, module)?)?;
     Ok(())
 }

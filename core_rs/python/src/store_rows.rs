@@ -1,140 +1,139 @@
 //! The queryable store's rows of orders, accounts and positions, built from the native
-//! state in one call per journal batch (`Exchange.store_rows`).
+//! state in one call per journal batch (`Exchange.store_rows`), and pickled.
 //!
 //! `Projection.take` (server/tradepit/store/projection.py) builds these rows on the event
-//! loop for everything a batch touched. Read through the live views, attribute by
-//! attribute, each row costs a borrow and a lookup per column; here it costs one lookup.
-//! Every row is exactly the tuple projection.py's `order_row`, `account_row` and
-//! `position_row` give: ints (enums as their codes, money exact beyond 64 bits), strs,
-//! bools and `None`, with the sequence given for its key.
+//! loop for everything a batch touched, and the group commit pickles them for the
+//! journal's writer process. Read through the live views, attribute by attribute, each
+//! row costs a borrow and a lookup per column; here it costs one lookup, and the row is
+//! written straight into the pickle the writer reads, never a Python object on the loop.
+//! Unpickled, every row is exactly the tuple projection.py's `order_row`, `account_row`
+//! and `position_row` give: ints (enums as their codes, money exact beyond 64 bits),
+//! strs, bools and `None`, with the sequence given for its key (any int to 128 bits).
 
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use tradepit_engine::exchange::{Account, Order, Position};
 
-use crate::exchange::{int, optional_code, pybool, small, PyExchange};
+use crate::exchange::PyExchange;
+use crate::pickled::PickledList;
 
-/// `(order rows, account rows, position rows)` for the keys of `orders` (order id),
-/// `accounts` (account id) and `positions` (`(account id, symbol)`), each mapped to the
-/// journal sequence that last touched it, in the dicts' order. As `Projection.take` does:
-/// an order or position that does not exist is skipped, and an unknown account raises
-/// `KeyError` (accounts are read first, so nothing else is read before it).
+/// `(order rows, account rows, position rows)`, each a pickled list (None: no rows), for
+/// the keys of
+/// `orders` (order id), `accounts` (account id) and `positions` (`(account id, symbol)`),
+/// each mapped to the journal sequence that last touched it, in the dicts' order. As
+/// `Projection.take` does: an order or position that does not exist is skipped, and an
+/// unknown account raises `KeyError` (accounts are read first, so nothing else is read
+/// before it).
 pub(crate) fn store_rows<'py>(
     exchange: &PyExchange,
     py: Python<'py>,
     orders: &Bound<'py, PyDict>,
     accounts: &Bound<'py, PyDict>,
     positions: &Bound<'py, PyDict>,
-) -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>, Bound<'py, PyList>)> {
+) -> PyResult<(Pickled<'py>, Pickled<'py>, Pickled<'py>)> {
     let state = &exchange.exchange;
-    let mut account_rows = Vec::with_capacity(accounts.len());
+    let mut account_rows = PickledList::new();
     for (account_id, sequence) in accounts.iter() {
         let account = state
             .account(account_id.extract()?)
             .ok_or_else(|| PyKeyError::new_err(account_id.unbind()))?;
-        account_rows.push(account_row(py, account, sequence)?);
+        account_row(&mut account_rows, account, sequence.extract()?);
     }
-    let mut position_rows = Vec::with_capacity(positions.len());
+    let mut position_rows = PickledList::new();
     for (key, sequence) in positions.iter() {
         let key = key.cast::<PyTuple>()?;
-        let (account_id, symbol) = (key.get_item(0)?, key.get_item(1)?);
-        let Some(account) = state.account(account_id.extract()?) else {
+        let account_id: i64 = key.get_item(0)?.extract()?;
+        let symbol = key.get_item(1)?;
+        let symbol = symbol.cast::<PyString>()?.to_str()?;
+        let Some(account) = state.account(account_id) else {
             continue;
         };
-        if let Some(held) = account.positions.get(symbol.cast::<PyString>()?.to_str()?) {
-            position_rows.push(position_row(py, account_id, symbol, held, sequence)?);
+        if let Some(held) = account.positions.get(symbol) {
+            position_row(
+                &mut position_rows,
+                account_id,
+                symbol,
+                held,
+                sequence.extract()?,
+            );
         }
     }
-    let mut order_rows = Vec::with_capacity(orders.len());
+    let mut order_rows = PickledList::new();
     for (order_id, sequence) in orders.iter() {
         if let Some(order) = state.order(order_id.extract()?) {
-            order_rows.push(order_row(exchange, py, order, sequence)?);
+            order_row(&mut order_rows, order, sequence.extract()?);
         }
     }
+    let pickled = |rows: PickledList| rows.finish().map(|bytes| PyBytes::new(py, &bytes));
     Ok((
-        PyList::new(py, order_rows)?,
-        PyList::new(py, account_rows)?,
-        PyList::new(py, position_rows)?,
+        pickled(order_rows),
+        pickled(account_rows),
+        pickled(position_rows),
     ))
 }
 
+/// A pickled list of rows, or None for no rows.
+pub(crate) type Pickled<'py> = Option<Bound<'py, PyBytes>>;
+
 /// projection.py's `order_row`.
-fn order_row<'py>(
-    exchange: &PyExchange,
-    py: Python<'py>,
-    o: &Order,
-    sequence: Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(
-        py,
-        [
-            small(py, o.order_id),
-            small(py, o.account_id),
-            PyString::new(py, &o.client_order_id).into_any(),
-            exchange.symbol(py, &o.symbol),
-            small(py, o.side),
-            small(py, o.order_type),
-            small(py, o.tif),
-            int(py, o.price)?,
-            int(py, o.quantity)?,
-            pybool(py, o.post_only),
-            small(py, o.stp),
-            small(py, o.status.code()),
-            int(py, o.filled_quantity)?,
-            int(py, o.leaves)?,
-            int(py, o.filled_notional)?,
-            int(py, o.fees)?,
-            optional_code(py, o.reject_reason.map(|code| code.code()))?,
-            small(py, o.created_ns),
-            small(py, o.updated_ns),
-            sequence,
-        ],
-    )
+fn order_row(rows: &mut PickledList, o: &Order, sequence: i128) {
+    rows.tuple()
+        .int(o.order_id)
+        .int(o.account_id)
+        .text(&o.client_order_id)
+        .text(&o.symbol)
+        .int(o.side)
+        .int(o.order_type)
+        .int(o.tif)
+        .int(o.price)
+        .int(o.quantity)
+        .flag(o.post_only)
+        .int(o.stp)
+        .int(o.status.code())
+        .int(o.filled_quantity)
+        .int(o.leaves)
+        .int(o.filled_notional)
+        .int(o.fees)
+        .optional_int(o.reject_reason.map(|code| code.code()))
+        .int(o.created_ns)
+        .int(o.updated_ns)
+        .int(sequence)
+        .end_tuple();
 }
 
 /// projection.py's `account_row`.
-fn account_row<'py>(
-    py: Python<'py>,
-    a: &Account,
-    sequence: Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(
-        py,
-        [
-            small(py, a.account_id),
-            PyString::new(py, &a.name).into_any(),
-            pybool(py, a.system),
-            int(py, a.cash)?,
-            int(py, a.reserved_cash)?,
-            int(py, a.fees_paid)?,
-            int(py, a.deposits)?,
-            int(py, a.deposited_value)?,
-            int(py, a.traded_quantity)?,
-            int(py, a.traded_notional)?,
-            sequence,
-        ],
-    )
+fn account_row(rows: &mut PickledList, a: &Account, sequence: i128) {
+    rows.tuple()
+        .int(a.account_id)
+        .text(&a.name)
+        .flag(a.system)
+        .int(a.cash)
+        .int(a.reserved_cash)
+        .int(a.fees_paid)
+        .int(a.deposits)
+        .int(a.deposited_value)
+        .int(a.traded_quantity)
+        .int(a.traded_notional)
+        .int(sequence)
+        .end_tuple();
 }
 
-/// projection.py's `position_row`: the account id and symbol are the key's own objects.
-fn position_row<'py>(
-    py: Python<'py>,
-    account_id: Bound<'py, PyAny>,
-    symbol: Bound<'py, PyAny>,
+/// projection.py's `position_row`.
+fn position_row(
+    rows: &mut PickledList,
+    account_id: i64,
+    symbol: &str,
     p: &Position,
-    sequence: Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyTuple>> {
-    PyTuple::new(
-        py,
-        [
-            account_id,
-            symbol,
-            int(py, p.quantity)?,
-            int(py, p.reserved)?,
-            int(py, p.cost_basis)?,
-            int(py, p.realised_pnl)?,
-            sequence,
-        ],
-    )
+    sequence: i128,
+) {
+    rows.tuple()
+        .int(account_id)
+        .text(symbol)
+        .int(p.quantity)
+        .int(p.reserved)
+        .int(p.cost_basis)
+        .int(p.realised_pnl)
+        .int(sequence)
+        .end_tuple();
 }

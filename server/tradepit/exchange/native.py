@@ -46,8 +46,9 @@ SHAPES: dict[str, type] = {
 log = logging.getLogger(__name__)
 
 _DELISTED = int(TradingStatus.DELISTED)
-# The queryable store's rows of orders, accounts and positions (`store_rows`).
-StoreRows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
+# The queryable store's rows of orders, accounts and positions (`store_rows`), each table's
+# pickled (None: no rows).
+StoreRows = tuple[bytes | None, bytes | None, bytes | None]
 
 
 def _native_class() -> Any:
@@ -180,6 +181,8 @@ class NativeExchange(Queries):
         self.take_market_events: Callable[[], list[model.MarketEvent]] = \
             native.take_market_events
         self.audit: Callable[[], list[str]] = native.audit
+        # Writes each applied command's journal entry once started (journal/pending.py).
+        self.journal_tape: Any = native
         self.accounts = _Accounts(native)
         self.orders = _Orders(native)
         self.instruments = _Instruments(native, delisted=False)
@@ -224,9 +227,11 @@ class NativeExchange(Queries):
                    positions: dict[tuple[int, str], int]) -> StoreRows:
         """The queryable store's rows of the orders, accounts and positions named (each
         mapped to the journal entry that last touched it), built natively in one call:
-        `(orders, accounts, positions)`, the tuples tradepit/store/projection.py's
-        `order_row`, `account_row` and `position_row` give, in the dicts' order. A missing
-        order or position is skipped; an unknown account raises `KeyError`."""
+        `(orders, accounts, positions)`, each a pickled list (None if empty) of the tuples
+        tradepit/store/projection.py's `order_row`, `account_row` and `position_row` give,
+        in the dicts' order. A missing order or position is skipped; an unknown account
+        raises `KeyError`. Pickled, the rows go to the journal's writer process without
+        becoming Python objects on the event loop."""
         rows: StoreRows = self._native.store_rows(orders, accounts, positions)
         return rows
 

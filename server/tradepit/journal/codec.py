@@ -70,10 +70,12 @@ _to_json = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 NativeEntry = Callable[[int, int, str, tuple[str, ...], tuple[Any, ...]],
                        tuple[bytes, int] | None]
 _native_entry: NativeEntry | None
+_native_tape: Callable[[bytes, type[Any]], list[Any]] | None
 try:
+    from tradepit._native import decode_journal_tape as _native_tape
     from tradepit._native import encode_journal_entry as _native_entry
-except ImportError:  # the same entries, from orjson and zlib
-    _native_entry = None
+except ImportError:  # the same entries, from orjson and zlib; no tapes
+    _native_entry = _native_tape = None
 ENCODER = "python" if _native_entry is None else "rust"
 
 
@@ -136,6 +138,14 @@ def encode_all(commands: Iterable[tuple[int, str, tuple[Any, ...]]]) -> list[Ent
         else:
             entries.append(make(Entry, (sequence, arrived_ns, kind, *encoded)))
     return entries
+
+
+def decode_tape(tape: bytes) -> list[Entry]:
+    """The entries on a tape of the Rust exchange's (journal/pending.py), checksummed;
+    `ValueError` if it ends inside an entry."""
+    if _native_tape is None:
+        raise RuntimeError("a journal tape comes from the Rust exchange, which is not built")
+    return _native_tape(tape, Entry)
 
 
 def python_encode_fields(sequence: int, kind: str, values: tuple[Any, ...]) -> Entry:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import pickle
 from collections.abc import Callable
 
 from tradepit.exchange.codes import RejectCode
@@ -36,6 +35,7 @@ from tradepit.exchange.commands import Command
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.model import ExecutionReport, MarketEvent
 from tradepit.journal.codec import kind_of
+from tradepit.journal.pending import Batch, FieldEntries, PendingEntries
 from tradepit.journal.snapshots import Captured, Forked, Snapshotter
 from tradepit.journal.writer import JournalWriter
 from tradepit.store.projection import Projection, Rows
@@ -50,26 +50,19 @@ Release = Callable[[], None]
 Publish = Callable[[list[ExecutionReport], list[MarketEvent]], None]
 # The reports and market events of consecutive commands, published in one call.
 Effects = tuple[list[ExecutionReport], list[MarketEvent]]
-# What the writer is sent: (sequence, entry kind, the command's fields), in lists pickled
-# CHUNK entries at a time.
-Entries = list[tuple[int, str, tuple[object, ...]]]
-# Entries pickled together as they are appended, while the commands are still in the
-# CPU's caches. Done on a cut batch of thousands, long evicted from them, the same work
-# (numbering, noting the store's rows, grouping the effects, pickling) cost the loop
-# twice as much: the journal's cost per order in bench.durability.loop_cost went from
-# 7.3-7.5 us to 3.9-4.0 us when it moved here.
-CHUNK = 100
 
 
 class GroupCommit:
-    """Per command, the order path numbers its entry, notes its store rows and adds its
-    reports and market events to the pending ones; every CHUNK entries are pickled for
-    the writer process (which encodes them). Cutting a batch takes those lists whole, and
-    its effects leave in a few calls rather than one per command."""
+    """Per command, the order path numbers its entry (journal/pending.py), notes its store
+    rows and adds its reports and market events to the pending ones. Cutting a batch
+    takes those whole, and its effects leave in a few calls rather than one per command."""
 
     def __init__(self, journal: JournalWriter, next_sequence: int, publish: Publish, *,
                  flush_ms: float = 2.0, batch_size: int = 1_000,
-                 max_pending: int = 100_000, batches_ahead: int = 3) -> None:
+                 max_pending: int = 100_000, batches_ahead: int = 3,
+                 entries: PendingEntries | None = None) -> None:
+        """`entries`: how entries reach the writer, numbered from `next_sequence` on
+        (by default as fields, which any exchange allows)."""
         self.journal = journal
         self.publish = publish
         self.next_sequence = next_sequence
@@ -86,11 +79,10 @@ class GroupCommit:
         self.entries = 0  # entries they held
         self.flush_s = flush_ms / 1000
         self._max_pending = max_pending
-        # Applied, not yet in a batch, numbered from next_sequence on; their entries (the
-        # newest not yet pickled), and the reports and market events they produced.
+        # Applied, not yet in a batch, numbered from next_sequence on; their entries, and
+        # the reports and market events they produced.
         self._commands: list[Command] = []
-        self._entries: Entries = []
-        self._chunks: list[bytes] = []
+        self._entries = FieldEntries() if entries is None else entries
         self._reports: list[ExecutionReport] = []
         self._events: list[MarketEvent] = []
         # Releases from `after_pending`, each after the first n reports and m events.
@@ -135,10 +127,7 @@ class GroupCommit:
         commands = self._commands
         sequence = self.next_sequence + len(commands)
         commands.append(command)
-        entries = self._entries
-        entries.append((sequence, kind, tuple(command)))
-        if len(entries) >= CHUNK:
-            self._seal_chunk()
+        self._entries.add(sequence, kind, command)
         if reports:
             self._reports += reports
         if events:
@@ -150,11 +139,6 @@ class GroupCommit:
         elif len(commands) >= self.batch_size:
             self._full.set()
         return self._covered
-
-    def _seal_chunk(self) -> None:
-        """Pickle the entries not yet pickled, as one chunk for the writer."""
-        self._chunks.append(pickle.dumps(self._entries, protocol=pickle.HIGHEST_PROTOCOL))
-        self._entries = []
 
     def after_pending(self, release: Release) -> None:
         """Run `release` after the effects of everything applied so far, in order."""
@@ -239,11 +223,11 @@ class GroupCommit:
             self._last_start = loop.time()
             commands = self._commands
             # The state is now exactly as the batch's last command left it.
-            chunks, effects = self._cut()
+            batch, effects = self._cut()
             rows = None if self.projection is None else self.projection.take()
             in_flight = self._in_flight = self._covered
             self._covered = loop.create_future()
-            if not await self._commit(chunks, len(commands), rows):
+            if not await self._commit(batch, len(commands), rows):
                 self._commands[:0] = commands  # for close() to count
                 for future in (in_flight, self._covered):
                     future.set_exception(Reject(
@@ -256,14 +240,12 @@ class GroupCommit:
             in_flight.set_result(None)
             self._start_snapshot()
 
-    def _cut(self) -> tuple[list[bytes], list[Effects | Release]]:
-        """Take the pending commands as a batch: their entries, pickled, and their
+    def _cut(self) -> tuple[Batch, list[Effects | Release]]:
+        """Take the pending commands as a batch: their entries, for the writer, and their
         effects in runs between the releases. A snapshot is captured if one is due (the
         state is the batch's last entry's)."""
         commands, self._commands = self._commands, []
-        if self._entries:
-            self._seal_chunk()
-        chunks, self._chunks = self._chunks, []
+        batch = self._entries.take()
         reports, self._reports = self._reports, []
         events, self._events = self._events, []
         releases, self._releases = self._releases, []
@@ -285,7 +267,7 @@ class GroupCommit:
             if (snapshots is not None and snapshots.due(last) and self._captured is None
                     and self._snapshot_idle()):
                 self._captured = snapshots.take(last, self._last_arrived_ns)
-        return chunks, effects
+        return batch, effects
 
     def _release(self, effects: list[Effects | Release]) -> None:
         publish = self.publish
@@ -333,7 +315,7 @@ class GroupCommit:
         if self.on_failing is not None:
             self.on_failing(reason)
 
-    async def _commit(self, chunks: list[bytes], count: int, rows: Rows | None) -> bool:
+    async def _commit(self, batch: Batch, count: int, rows: Rows | None) -> bool:
         """Write the batch's `count` commands, retrying until it works; False if closing
         gave up."""
         if not count:
@@ -343,7 +325,7 @@ class GroupCommit:
         delay = RETRY_FIRST_S
         while True:
             try:
-                await self.journal.append(chunks, rows, retrying)
+                await self.journal.append(batch, rows, retrying)
                 break
             except Exception as error:
                 # the first line: without the statement and its rows

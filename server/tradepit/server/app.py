@@ -30,6 +30,7 @@ from tradepit.exchange.exchange import Exchange, Limits
 from tradepit.exchange.native import NativeExchange, exchange_kind
 from tradepit.exchange.snapshot import adopt
 from tradepit.journal.group_commit import GroupCommit
+from tradepit.journal.pending import pending_entries
 from tradepit.journal.recovery import Recovered, recover
 from tradepit.journal.snapshots import Snapshotter, open_snapshot
 from tradepit.journal.store import Journal, SnapshotRow
@@ -200,7 +201,8 @@ async def restore(settings: Settings, gateway: Gateway, book_factory: BookFactor
         gateway.journal = GroupCommit(
             writer, recovered.last_sequence + 1, gateway.release,
             flush_ms=settings.journal_flush_ms,
-            batch_size=settings.journal_batch_size, max_pending=settings.journal_max_pending)
+            batch_size=settings.journal_batch_size, max_pending=settings.journal_max_pending,
+            entries=pending_entries(gateway.exchange, recovered.last_sequence + 1))
         gateway.journal.snapshots = Snapshotter(gateway.exchange, settings.snapshot_every,
                                                 book_factory, recovered.snapshot_sequence)
         gateway.journal.projection = projection

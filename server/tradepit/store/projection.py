@@ -41,13 +41,17 @@ from tradepit.exchange.model import (
 from tradepit.marketdata.candles import INTERVAL_NS, Candle, Tally
 
 Row = tuple[Any, ...]
-# Rows to write, per table; the columns in each table's order (journal/schema.py).
-Rows = dict[str, list[Row]]
+# A table's rows, the columns in the table's order (journal/schema.py): a list, or the
+# list pickled (the Rust exchange's `store_rows`), which the journal's writer unpickles.
+TableRows = list[Row] | bytes
+# Rows to write, per table.
+Rows = dict[str, TableRows]
 CandleKey = tuple[str, int]  # symbol, CandleInterval
 # An exchange's own builder of the rows of orders, accounts and positions, from the keys
-# touched (each with its last journal entry): (order rows, account rows, position rows).
+# touched (each with its last journal entry): (order rows, account rows, position rows),
+# each pickled, or None for no rows.
 StoreRows = Callable[[dict[int, int], dict[int, int], dict[tuple[int, str], int]],
-                     tuple[list[Row], list[Row], list[Row]]]
+                     tuple[bytes | None, bytes | None, bytes | None]]
 
 
 _TRADE = ExecType.TRADE
@@ -142,7 +146,7 @@ class Projection:
         exchange = self._exchange
         orders, accounts, positions = self._touched_rows()
         self._orders, self._accounts, self._positions = {}, {}, {}
-        rows: Rows = {"accounts": accounts, "positions": positions}
+        rows: dict[str, TableRows | None] = {"accounts": accounts, "positions": positions}
         if self._instruments:
             listed, delisted = exchange.instruments, exchange.delisted
             rows["instruments"] = [instrument_row(listed.get(symbol) or delisted[symbol], s)
@@ -158,7 +162,7 @@ class Projection:
             rows["balance_changes"], self._balance_changes = self._balance_changes, []
         return {table: found for table, found in rows.items() if found}
 
-    def _touched_rows(self) -> tuple[list[Row], list[Row], list[Row]]:
+    def _touched_rows(self) -> tuple[TableRows | None, TableRows | None, TableRows | None]:
         """The rows of the orders, accounts and positions touched since the last cut: a
         missing order or position has none, an unknown account raises KeyError."""
         if self._store_rows is not None:
