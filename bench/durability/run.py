@@ -37,7 +37,6 @@ import uvloop
 from tradepit.book import Book
 from tradepit.config import Settings
 from tradepit.exchange.digest import state_digest
-from tradepit.journal.pending import CHUNK
 from tradepit.journal.snapshots import Forked
 from tradepit.journal.store import Journal
 from tradepit.journal.writer import SEND_BUFFER
@@ -333,18 +332,18 @@ def markdown(summary: dict[str, Any]) -> str:
         f"{us_on - us_off:.1f} us per order. "
         "The server runs its default exchange (the Rust one). With the journal on, every "
         "commit also writes the queryable store's rows (each order, account, position, "
-        "fill and candle the batch changed) in the same transaction. Per command the event "
-        "loop numbers its entry (the command's fields), notes the store rows it touched "
-        "and adds its reports and market events to the pending ones, and pickles the "
-        f"entries {CHUNK} at a time while they are still in the CPU's caches. Cutting "
-        "a batch reads its store rows (built by the Rust exchange in one call) and hands "
-        "everything to the journal's writer process (`tradepit/journal/writer.py`) over a "
-        f"socket pair, in one write when it fits the socket's {SEND_BUFFER >> 20} MiB send "
-        "buffer; the writer encodes the entries (the Rust encoder) and writes the batch in "
-        "one transaction, the journal's, orders' and fills' rows fifty to an INSERT "
-        "statement, and the batch's effects leave in a "
-        "few calls once it is durable. How it got here is in the notes below the "
-        "generated sections.",
+        "fill and candle the batch changed) in the same transaction. The Rust exchange "
+        "writes each applied command's journal entry on its tape as it applies it "
+        "(`tradepit/journal/pending.py`); per command the event loop numbers the entry, "
+        "notes the store rows it touched and adds its reports and market events to the "
+        "pending ones. Cutting a batch takes the tape and the store rows (built and pickled "
+        "by the Rust exchange in one call) and hands them to the journal's writer process "
+        f"(`tradepit/journal/writer.py`) over a socket pair, in one write when it fits the "
+        f"socket's {SEND_BUFFER >> 20} MiB send buffer; the writer splits the tape into "
+        "checksummed entries and writes the batch in one transaction, the journal's, "
+        "orders' and fills' rows fifty to an INSERT statement, and the batch's effects "
+        "leave in a few calls once it is durable. How it got here is in the notes below "
+        "the generated sections.",
         "",
         *_loop_cost_lines(summary["loop_cost"], summary["arguments"]),
         f"Acknowledgement latency, one order at a time (unary, concurrency 1, "
