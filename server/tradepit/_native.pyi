@@ -292,16 +292,19 @@ class Exchange:
     def fee_rates(self) -> tuple[int, int, int]: ...
     def fees_collected(self) -> int: ...
     def next_ids(self) -> tuple[int, int, int]: ...
-    def store_rows(
+    def start_store_notes(self) -> None:
+        """Note what each command on the tape changes in the queryable store."""
+    def note_account(self, account_id: int, sequence: int) -> None: ...
+    def note_position(self, account_id: int, symbol: str, sequence: int) -> None: ...
+    def note_instrument(self, symbol: str, sequence: int) -> None: ...
+    def take_store_notes(
         self,
-        orders: dict[int, int],
-        accounts: dict[int, int],
-        positions: dict[tuple[int, str], int],
-    ) -> tuple[bytes | None, bytes | None, bytes | None]:
-        """The queryable store's rows (tradepit/store/projection.py `order_row`,
-        `account_row`, `position_row`) of these keys, each mapped to the journal sequence
-        that last touched it, in the dicts' order, each table's pickled (None: no rows):
-        a missing order or position is skipped, an unknown account raises `KeyError`."""
+    ) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None, list[tuple[str, int]]]:
+        """The store's rows of everything noted since the last call (tradepit/store/
+        projection.py `order_row`, `account_row`, `position_row` and the fills' rows),
+        each table's pickled (None: no rows), and the instruments touched: `(orders,
+        accounts, positions, fills, [(symbol, sequence)])`, in the order first touched.
+        An unknown account raises `KeyError`."""
         ...
     def start_tape(self, next_sequence: int) -> None:
         """Write the journal entry of every command applied from now on (not of a

@@ -25,7 +25,7 @@ use crate::errors::to_py_err;
 use crate::journal::Tape;
 use crate::named_tuple::NamedTuple;
 use crate::records::PyEvent;
-use crate::store_rows::Pickled;
+use crate::store_notes::{StoreNotes, TakenNotes};
 use crate::views::{AccountView, BookView, InstrumentView, OrderView};
 
 /// The Python classes the exchange's values are made of.
@@ -78,6 +78,9 @@ pub(crate) struct PyExchange {
     symbols: SymbolStrings,
     /// Once `start_tape` was called: the journal entry of every command applied since.
     tape: Option<Tape>,
+    /// Once `start_store_notes` was called: what each entry on the tape changed in the
+    /// queryable store.
+    notes: Option<StoreNotes>,
 }
 
 /// The Python string of each listed symbol, found by the address of the engine's shared
@@ -196,6 +199,7 @@ impl PyExchange {
             kinds: Vec::new(),
             symbols: SymbolStrings::default(),
             tape: None,
+            notes: None,
         })
     }
 
@@ -224,6 +228,7 @@ impl PyExchange {
             kinds: Vec::new(),
             symbols,
             tape: None,
+            notes: None,
         };
         // The engine keeps an acknowledgement's sequence and kind and rebuilds the rest:
         // the rebuilt report must be the one saved.
@@ -250,6 +255,7 @@ impl PyExchange {
         command: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let kind = self.kind(command)?;
+        let events_before = self.exchange.market_events().len();
         // The submitted client_order_id, which the order's reports repeat.
         let mut client = None;
         let result = match kind {
@@ -286,6 +292,10 @@ impl PyExchange {
                 result
             }
         };
+        if let (Some(tape), Some(notes), Ok(_)) = (&self.tape, &mut self.notes, &result) {
+            let events = &self.exchange.market_events()[events_before..];
+            notes.note(tape.next() - 1, self.exchange.reports(), events);
+        }
         if let Ok(Outcome::Instrument { symbol }) = &result {
             let listed = self.exchange.listing(symbol).expect("just listed");
             self.symbols.learn(py, &listed.symbol);
@@ -325,6 +335,45 @@ impl PyExchange {
             .ok_or_else(|| PyValueError::new_err("the journal tape was not started"))?;
         tape.push_encoded(kind, arrived_ns, payload);
         Ok(())
+    }
+
+    // ------------------------------------------------------------ the store's notes
+
+    /// Note what each command on the tape changes in the queryable store, from now on
+    /// (store_notes.rs): what `take_store_notes` gives the rows of.
+    fn start_store_notes(&mut self) {
+        self.notes = Some(StoreNotes::new());
+    }
+
+    /// Note that entry `sequence` changed an account (an admin command's own note).
+    fn note_account(&mut self, account_id: i64, sequence: i128) -> PyResult<()> {
+        self.started_notes()?.account(account_id, sequence);
+        Ok(())
+    }
+
+    /// Note that entry `sequence` changed a position (an admin command's own note).
+    fn note_position(&mut self, account_id: i64, symbol: &str, sequence: i128) -> PyResult<()> {
+        self.started_notes()?.position(account_id, symbol, sequence);
+        Ok(())
+    }
+
+    /// Note that entry `sequence` changed an instrument (an admin command's own note).
+    fn note_instrument(&mut self, symbol: &str, sequence: i128) -> PyResult<()> {
+        self.started_notes()?.instrument(symbol, sequence);
+        Ok(())
+    }
+
+    /// The store's rows of everything noted since the last call, as the state is now:
+    /// `(orders, accounts, positions, fills)`, each pickled (None: no rows), unpickling to
+    /// exactly the tuples projection.py's row functions give, and the instruments as
+    /// `[(symbol, sequence)]`, in the order first touched. A missing order or position
+    /// has no row; an unknown account raises `KeyError`.
+    fn take_store_notes<'py>(&mut self, py: Python<'py>) -> PyResult<TakenNotes<'py>> {
+        let exchange = &self.exchange;
+        match &mut self.notes {
+            Some(notes) => notes.take(py, exchange),
+            None => Err(PyValueError::new_err("the store's notes were not started")),
+        }
     }
 
     /// The reports produced since the last call, in order.
@@ -443,21 +492,6 @@ impl PyExchange {
         self.exchange.next_ids()
     }
 
-    /// The queryable store's rows of the orders, accounts and positions a journal batch
-    /// touched, each key mapped to the sequence that last touched it: `(order rows,
-    /// account rows, position rows)`, each pickled (None: no rows), unpickling to exactly
-    /// the tuples projection.py's `order_row`, `account_row` and `position_row` give, in
-    /// one call (store_rows.rs).
-    fn store_rows<'py>(
-        &self,
-        py: Python<'py>,
-        orders: &Bound<'py, PyDict>,
-        accounts: &Bound<'py, PyDict>,
-        positions: &Bound<'py, PyDict>,
-    ) -> PyResult<(Pickled<'py>, Pickled<'py>, Pickled<'py>)> {
-        crate::store_rows::store_rows(self, py, orders, accounts, positions)
-    }
-
     /// Every broken money or escrow invariant, as text; empty when all hold. Like the
     /// Python exchange's, it notes an empty position for every symbol it looks at.
     fn audit(&mut self) -> Vec<String> {
@@ -512,6 +546,12 @@ impl PyExchange {
 }
 
 impl PyExchange {
+    fn started_notes(&mut self) -> PyResult<&mut StoreNotes> {
+        self.notes
+            .as_mut()
+            .ok_or_else(|| PyValueError::new_err("the store's notes were not started"))
+    }
+
     /// The class's command kind, learnt from its name the first time it is seen.
     fn kind(&mut self, command: &Bound<'_, PyAny>) -> PyResult<Kind> {
         let class = command.get_type();

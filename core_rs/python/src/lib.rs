@@ -17,6 +17,7 @@ mod named_tuple;
 mod pickled;
 mod protowire;
 mod records;
+mod store_notes;
 mod store_rows;
 mod views;
 mod wire;

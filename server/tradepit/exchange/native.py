@@ -46,9 +46,6 @@ SHAPES: dict[str, type] = {
 log = logging.getLogger(__name__)
 
 _DELISTED = int(TradingStatus.DELISTED)
-# The queryable store's rows of orders, accounts and positions (`store_rows`), each table's
-# pickled (None: no rows).
-StoreRows = tuple[bytes | None, bytes | None, bytes | None]
 
 
 def _native_class() -> Any:
@@ -181,8 +178,10 @@ class NativeExchange(Queries):
         self.take_market_events: Callable[[], list[model.MarketEvent]] = \
             native.take_market_events
         self.audit: Callable[[], list[str]] = native.audit
-        # Writes each applied command's journal entry once started (journal/pending.py).
+        # Writes each applied command's journal entry once started (journal/pending.py),
+        # and notes what it changed in the queryable store (store/projection.py).
         self.journal_tape: Any = native
+        self.store_notes: Any = native
         self.accounts = _Accounts(native)
         self.orders = _Orders(native)
         self.instruments = _Instruments(native, delisted=False)
@@ -222,18 +221,6 @@ class NativeExchange(Queries):
     def _order_result(self, result: tuple[int, list[model.ExecutionReport]]) -> OrderResult:
         order_id, reports = result
         return OrderResult(self._native.order_view(order_id), reports)
-
-    def store_rows(self, orders: dict[int, int], accounts: dict[int, int],
-                   positions: dict[tuple[int, str], int]) -> StoreRows:
-        """The queryable store's rows of the orders, accounts and positions named (each
-        mapped to the journal entry that last touched it), built natively in one call:
-        `(orders, accounts, positions)`, each a pickled list (None if empty) of the tuples
-        tradepit/store/projection.py's `order_row`, `account_row` and `position_row` give,
-        in the dicts' order. A missing order or position is skipped; an unknown account
-        raises `KeyError`. Pickled, the rows go to the journal's writer process without
-        becoming Python objects on the event loop."""
-        rows: StoreRows = self._native.store_rows(orders, accounts, positions)
-        return rows
 
     # ---------------------------------------------------------------- queries
 

@@ -14,10 +14,10 @@ its journal (a database migrated to the store, or a journal tail set aside at re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from tradepit.exchange.codes import ExecType, Liquidity
 from tradepit.exchange.commands import (
@@ -42,16 +42,24 @@ from tradepit.marketdata.candles import INTERVAL_NS, Candle, Tally
 
 Row = tuple[Any, ...]
 # A table's rows, the columns in the table's order (journal/schema.py): a list, or the
-# list pickled (the Rust exchange's `store_rows`), which the journal's writer unpickles.
+# list pickled (by the Rust exchange), which the journal's writer unpickles.
 TableRows = list[Row] | bytes
 # Rows to write, per table.
 Rows = dict[str, TableRows]
 CandleKey = tuple[str, int]  # symbol, CandleInterval
-# An exchange's own builder of the rows of orders, accounts and positions, from the keys
-# touched (each with its last journal entry): (order rows, account rows, position rows),
-# each pickled, or None for no rows.
-StoreRows = Callable[[dict[int, int], dict[int, int], dict[tuple[int, str], int]],
-                     tuple[bytes | None, bytes | None, bytes | None]]
+
+
+
+
+class NativeNotes(Protocol):
+    """The Rust exchange's notes of what its commands change in the store."""
+
+    def start_store_notes(self) -> None: ...
+    def note_account(self, account_id: int, sequence: int) -> None: ...
+    def note_position(self, account_id: int, symbol: str, sequence: int) -> None: ...
+    def note_instrument(self, symbol: str, sequence: int) -> None: ...
+    def take_store_notes(self) -> tuple[bytes | None, bytes | None, bytes | None,
+                                        bytes | None, list[tuple[str, int]]]: ...
 
 
 _TRADE = ExecType.TRADE
@@ -65,11 +73,15 @@ class Projection:
 
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
-        # The Rust exchange builds the rows of orders, accounts and positions itself, in
-        # one call per batch: read through its views attribute by attribute, on the event
-        # loop, they cost twice what the Python exchange's objects do.
-        self._store_rows: StoreRows | None = getattr(exchange, "store_rows", None)
-        # Touched since the last cut: key -> the last journal entry that touched it.
+        # The Rust exchange notes what its commands touch as it applies them, and builds
+        # and pickles the rows of orders, accounts, positions and fills itself, once per
+        # batch (core_rs/python/src/store_notes.rs): done here, through its views, that
+        # was the loop's largest cost of the journal after the writer's.
+        self._native: NativeNotes | None = getattr(exchange, "store_notes", None)
+        if self._native is not None:
+            self._native.start_store_notes()
+        # Touched since the last cut (the Python exchange's): key -> the last journal
+        # entry that touched it.
         self._orders: dict[int, int] = {}
         self._accounts: dict[int, int] = {}
         self._positions: dict[tuple[int, str], int] = {}
@@ -90,6 +102,13 @@ class Projection:
              events: Sequence[MarketEvent]) -> None:
         """Record what journal entry `sequence` changed: the command, with the reports and
         market events it produced."""
+        if self._native is not None:  # it noted the reports and events itself
+            for event in events:
+                if type(event) is BookChange and event.trades:
+                    self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
+            if type(command) in _ACCOUNT_OR_LISTING:
+                self._note_other(sequence, command)
+            return
         orders, accounts, positions = self._orders, self._accounts, self._positions
         for r in reports:
             account_id, order_id = r.account_id, r.order_id
@@ -112,21 +131,38 @@ class Projection:
             self._note_other(sequence, command)
 
     def _note_other(self, sequence: int, command: Command) -> None:
-        accounts, positions = self._accounts, self._positions
         match command:
             case AdjustBalance():
-                accounts[command.account_id] = sequence
+                self._note_account(command.account_id, sequence)
                 if command.symbol:
-                    positions[command.account_id, command.symbol] = sequence
+                    self._note_position(command.account_id, command.symbol, sequence)
                 self._balance_changes.append(balance_change_row(sequence, command))
             case CreateAccount():  # its key names it: the account's id is not in the command
                 created = self._exchange.account_for_key(command.key_hash)
                 if created is not None:
-                    accounts[created.account_id] = sequence
+                    self._note_account(created.account_id, sequence)
             case CreateInstrument() | RemoveInstrument():
-                self._instruments[command.symbol] = sequence
+                self._note_instrument(command.symbol, sequence)
             case _:
                 pass
+
+    def _note_account(self, account_id: int, sequence: int) -> None:
+        if self._native is None:
+            self._accounts[account_id] = sequence
+        else:
+            self._native.note_account(account_id, sequence)
+
+    def _note_position(self, account_id: int, symbol: str, sequence: int) -> None:
+        if self._native is None:
+            self._positions[account_id, symbol] = sequence
+        else:
+            self._native.note_position(account_id, symbol, sequence)
+
+    def _note_instrument(self, symbol: str, sequence: int) -> None:
+        if self._native is None:
+            self._instruments[symbol] = sequence
+        else:
+            self._native.note_instrument(symbol, sequence)
 
     def _count(self, symbol: str, trades: Sequence[Any], timestamp_ns: int,
                sequence: int) -> None:
@@ -144,17 +180,23 @@ class Projection:
     def take(self) -> Rows:
         """The rows of everything touched since the last call, as it is now."""
         exchange = self._exchange
-        orders, accounts, positions = self._touched_rows()
-        self._orders, self._accounts, self._positions = {}, {}, {}
-        rows: dict[str, TableRows | None] = {"accounts": accounts, "positions": positions}
-        if self._instruments:
+        rows: dict[str, TableRows | None]
+        if self._native is not None:
+            *pickled, instruments = self._native.take_store_notes()
+            rows = dict(zip(("orders", "accounts", "positions", "fills"), pickled,
+                            strict=True))
+        else:
+            orders, accounts, positions = self._touched_rows()
+            self._orders, self._accounts, self._positions = {}, {}, {}
+            rows = {"accounts": accounts, "positions": positions, "orders": orders}
+            instruments = list(self._instruments.items())
+            self._instruments = {}
+            if self._fills:
+                rows["fills"], self._fills = self._fills, []
+        if instruments:
             listed, delisted = exchange.instruments, exchange.delisted
             rows["instruments"] = [instrument_row(listed.get(symbol) or delisted[symbol], s)
-                                   for symbol, s in self._instruments.items()]
-            self._instruments = {}
-        rows["orders"] = orders
-        if self._fills:
-            rows["fills"], self._fills = self._fills, []
+                                   for symbol, s in instruments]
         if self._candles:
             rows["candles"] = self._candle_rows()
             self._candles = {}
@@ -162,11 +204,9 @@ class Projection:
             rows["balance_changes"], self._balance_changes = self._balance_changes, []
         return {table: found for table, found in rows.items() if found}
 
-    def _touched_rows(self) -> tuple[TableRows | None, TableRows | None, TableRows | None]:
+    def _touched_rows(self) -> tuple[list[Row], list[Row], list[Row]]:
         """The rows of the orders, accounts and positions touched since the last cut: a
         missing order or position has none, an unknown account raises KeyError."""
-        if self._store_rows is not None:
-            return self._store_rows(self._orders, self._accounts, self._positions)
         accounts = self._exchange.accounts
         account_rows = [account_row(accounts[a], s) for a, s in self._accounts.items()]
         position_rows = self._position_rows()
