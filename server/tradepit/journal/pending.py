@@ -8,7 +8,8 @@ the entries (journal/codec.py), in one of two forms:
 - `TapedEntries` (the Rust exchange): the exchange writes each applied command's entry
   on its tape as it applies it, from the values it read; the writer only splits the tape
   and checksums the entries. The loop then neither copies the fields out nor pickles
-  them, and the writer's CPU per entry for making entries fell from 1.9 to 0.2 us.
+  them, and the writer makes an entry in 0.23-0.28 us instead of 1.9-2.4 (bench/
+  RESULTS.md, durability notes).
 
 Either way the writer gets a `Batch`, and `entries_of` in the writer makes the entries.
 """
