@@ -188,11 +188,8 @@ impl Tape {
 
     /// An entry whose payload `write` writes.
     fn push(&mut self, kind: &str, arrived_ns: i64, write: impl FnOnce(&mut Object<'_>)) {
+        self.header(kind, arrived_ns);
         let bytes = &mut self.bytes;
-        bytes.extend_from_slice(&self.next.to_le_bytes());
-        bytes.extend_from_slice(&arrived_ns.to_le_bytes());
-        bytes.push(u8::try_from(kind.len()).expect("a short kind name"));
-        bytes.extend_from_slice(kind.as_bytes());
         let length_at = bytes.len();
         bytes.extend_from_slice(&[0; 4]);
         let mut object = Object::open(bytes);
@@ -206,15 +203,20 @@ impl Tape {
     /// An entry whose payload was encoded elsewhere (in Python, for a command the exchange
     /// raised on before it changed anything, which the journal still holds).
     pub(crate) fn push_encoded(&mut self, kind: &str, arrived_ns: i64, payload: &[u8]) {
+        self.header(kind, arrived_ns);
+        let length = u32::try_from(payload.len()).expect("a payload under 4 GiB");
+        self.bytes.extend_from_slice(&length.to_le_bytes());
+        self.bytes.extend_from_slice(payload);
+        self.next += 1;
+    }
+
+    /// The next entry's sequence, arrival time and kind.
+    fn header(&mut self, kind: &str, arrived_ns: i64) {
         let bytes = &mut self.bytes;
         bytes.extend_from_slice(&self.next.to_le_bytes());
         bytes.extend_from_slice(&arrived_ns.to_le_bytes());
         bytes.push(u8::try_from(kind.len()).expect("a short kind name"));
         bytes.extend_from_slice(kind.as_bytes());
-        let length = u32::try_from(payload.len()).expect("a payload under 4 GiB");
-        bytes.extend_from_slice(&length.to_le_bytes());
-        bytes.extend_from_slice(payload);
-        self.next += 1;
     }
 
     /// The entry of a submitted order, by `commands.SubmitOrder`'s fields.
@@ -237,31 +239,9 @@ impl Tape {
     /// The entry of any command, by the fields of its class in `commands`.
     pub(crate) fn push_command(&mut self, command: &Command) {
         match command {
-            Command::SubmitOrder {
-                account_id,
-                client_order_id,
-                symbol,
-                side,
-                order_type,
-                tif,
-                price,
-                quantity,
-                post_only,
-                stp,
-                timestamp,
-            } => self.push_submit(&Submit {
-                account_id: *account_id,
-                client_order_id,
-                symbol,
-                side: *side,
-                order_type: *order_type,
-                tif: *tif,
-                price: *price,
-                quantity: *quantity,
-                post_only: *post_only,
-                stp: *stp,
-                timestamp: *timestamp,
-            }),
+            Command::SubmitOrder { .. } => {
+                self.push_submit(&command.as_submit().expect("a SubmitOrder"));
+            }
             Command::CancelOrder {
                 account_id,
                 order,

@@ -4,6 +4,7 @@
 
 use super::model::{Limits, Report};
 use super::money::Money;
+use super::orders::Submit;
 #[cfg(doc)]
 use super::Exchange;
 
@@ -96,6 +97,42 @@ pub enum Command {
         symbol: String,
         timestamp: i64,
     },
+}
+
+impl Command {
+    /// A SubmitOrder's fields, borrowed as the order path takes them; None for any other
+    /// command.
+    pub fn as_submit(&self) -> Option<Submit<'_>> {
+        let Command::SubmitOrder {
+            account_id,
+            client_order_id,
+            symbol,
+            side,
+            order_type,
+            tif,
+            price,
+            quantity,
+            post_only,
+            stp,
+            timestamp,
+        } = self
+        else {
+            return None;
+        };
+        Some(Submit {
+            account_id: *account_id,
+            client_order_id,
+            symbol,
+            side: *side,
+            order_type: *order_type,
+            tif: *tif,
+            price: *price,
+            quantity: *quantity,
+            post_only: *post_only,
+            stp: *stp,
+            timestamp: *timestamp,
+        })
+    }
 }
 
 /// What a command returns when it applies (what each Python handler returns).

@@ -131,31 +131,9 @@ impl Exchange {
     /// Applies one command. `Err(Reject)`: refused, and nothing changed.
     pub fn execute(&mut self, command: &Command) -> Result<Outcome, ExchangeError> {
         match command {
-            Command::SubmitOrder {
-                account_id,
-                client_order_id,
-                symbol,
-                side,
-                order_type,
-                tif,
-                price,
-                quantity,
-                post_only,
-                stp,
-                timestamp,
-            } => self.submit(&orders::Submit {
-                account_id: *account_id,
-                client_order_id,
-                symbol,
-                side: *side,
-                order_type: *order_type,
-                tif: *tif,
-                price: *price,
-                quantity: *quantity,
-                post_only: *post_only,
-                stp: *stp,
-                timestamp: *timestamp,
-            }),
+            Command::SubmitOrder { .. } => {
+                self.submit(&command.as_submit().expect("a SubmitOrder"))
+            }
             Command::CancelOrder {
                 account_id,
                 order,
