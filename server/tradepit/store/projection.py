@@ -86,17 +86,13 @@ class Projection:
         self._accounts: dict[int, int] = {}
         self._positions: dict[tuple[int, str], int] = {}
         self._instruments: dict[str, int] = {}
-        # Candles with new trades since the last cut, by symbol, interval and start: the
-        # object (no longer changed once a later interval replaces it) and the entry.
-        self._candles: dict[tuple[str, int, int], tuple[Candle, int]] = {}
+        self._candles = CandleCounts()
         self._fills: list[Row] = []
         self._balance_changes: list[Row] = []
-        self._open: dict[CandleKey, Candle] = {}  # the newest candle per symbol and interval
 
     def resume(self, newest: Iterable[tuple[str, Candle]]) -> None:
         """Continue the stored candles: the newest one stored per symbol and interval."""
-        for symbol, candle in newest:
-            self._open[symbol, candle.interval] = candle
+        self._candles.resume(newest)
 
     def note(self, sequence: int, command: Command, reports: Sequence[ExecutionReport],
              events: Sequence[MarketEvent]) -> None:
@@ -105,7 +101,8 @@ class Projection:
         if self._native is not None:  # it noted the reports and events itself
             for event in events:
                 if type(event) is BookChange and event.trades:
-                    self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
+                    self._candles.count(event.symbol, event.trades, event.timestamp_ns,
+                                        sequence)
             if type(command) in _ACCOUNT_OR_LISTING:
                 self._note_other(sequence, command)
             return
@@ -126,7 +123,7 @@ class Projection:
         for event in events:
             self._instruments[event.symbol] = sequence
             if type(event) is BookChange and event.trades:
-                self._count(event.symbol, event.trades, event.timestamp_ns, sequence)
+                self._candles.count(event.symbol, event.trades, event.timestamp_ns, sequence)
         if type(command) in _ACCOUNT_OR_LISTING:  # not the orders and cancels of trading
             self._note_other(sequence, command)
 
@@ -164,19 +161,6 @@ class Projection:
         else:
             self._native.note_instrument(symbol, sequence)
 
-    def _count(self, symbol: str, trades: Sequence[Any], timestamp_ns: int,
-               sequence: int) -> None:
-        """Add one command's trades (one timestamp) to the symbol's candle at each interval."""
-        tally = Tally.of((t.price, t.quantity) for t in trades)
-        for interval, length in INTERVAL_NS.items():
-            start = timestamp_ns - timestamp_ns % length
-            candle = self._open.get((symbol, interval))
-            if candle is None or candle.start_ns != start:
-                candle = self._open[symbol, interval] = Candle(interval, start, *tally)
-            else:
-                candle.add(tally)
-            self._candles[symbol, interval, start] = candle, sequence
-
     def take(self) -> Rows:
         """The rows of everything touched since the last call, as it is now."""
         exchange = self._exchange
@@ -197,9 +181,7 @@ class Projection:
             listed, delisted = exchange.instruments, exchange.delisted
             rows["instruments"] = [instrument_row(listed.get(symbol) or delisted[symbol], s)
                                    for symbol, s in instruments]
-        if self._candles:
-            rows["candles"] = self._candle_rows()
-            self._candles = {}
+        rows["candles"] = self._candles.take()
         if self._balance_changes:
             rows["balance_changes"], self._balance_changes = self._balance_changes, []
         return {table: found for table, found in rows.items() if found}
@@ -225,9 +207,40 @@ class Projection:
                 found.append(position_row(account_id, symbol, held, sequence))
         return found
 
-    def _candle_rows(self) -> list[Row]:
-        return [candle_row(symbol, candle, sequence)
-                for (symbol, _, _), (candle, sequence) in self._candles.items()]
+
+class CandleCounts:
+    """The store's candles: each symbol's trades counted into a candle per interval."""
+
+    def __init__(self) -> None:
+        self._open: dict[CandleKey, Candle] = {}  # the newest candle per symbol and interval
+        # Candles with new trades since the last take, by symbol, interval and start: the
+        # object (no longer changed once a later interval replaces it) and the entry.
+        self._changed: dict[tuple[str, int, int], tuple[Candle, int]] = {}
+
+    def resume(self, newest: Iterable[tuple[str, Candle]]) -> None:
+        """Continue the stored candles: the newest one stored per symbol and interval."""
+        for symbol, candle in newest:
+            self._open[symbol, candle.interval] = candle
+
+    def count(self, symbol: str, trades: Sequence[Any], timestamp_ns: int,
+              sequence: int) -> None:
+        """Add one command's trades (one timestamp) to the symbol's candle at each interval."""
+        tally = Tally.of((t.price, t.quantity) for t in trades)
+        for interval, length in INTERVAL_NS.items():
+            start = timestamp_ns - timestamp_ns % length
+            candle = self._open.get((symbol, interval))
+            if candle is None or candle.start_ns != start:
+                candle = self._open[symbol, interval] = Candle(interval, start, *tally)
+            else:
+                candle.add(tally)
+            self._changed[symbol, interval, start] = candle, sequence
+
+    def take(self) -> list[Row]:
+        """The rows of the candles changed since the last call."""
+        rows = [candle_row(symbol, candle, sequence)
+                for (symbol, _, _), (candle, sequence) in self._changed.items()]
+        self._changed = {}
+        return rows
 
 
 def balance_change_row(sequence: int, c: AdjustBalance) -> Row:
@@ -279,9 +292,9 @@ def rebuild(exchange: Exchange, sequence: int, balance_changes: list[Row]) -> Ro
     fills = [(a.account_id, f) for a in accounts for f in a.fills]
     taken = sorted((f for _, f in fills if f.liquidity == Liquidity.TAKER),
                    key=attrgetter("trade_id"))
-    projection = Projection(exchange)
+    candles = CandleCounts()
     for (symbol, timestamp), trades in groupby(taken, key=attrgetter("symbol", "timestamp_ns")):
-        projection._count(symbol, list(trades), timestamp, sequence)
+        candles.count(symbol, list(trades), timestamp, sequence)
     return {
         "accounts": [account_row(a, sequence) for a in accounts],
         "positions": [position_row(a.account_id, symbol, p, sequence)
@@ -289,6 +302,6 @@ def rebuild(exchange: Exchange, sequence: int, balance_changes: list[Row]) -> Ro
         "instruments": [instrument_row(i, sequence) for i in listings],
         "orders": [order_row(o, sequence) for o in exchange.orders.values()],
         "fills": [fill_row(account_id, f, sequence) for account_id, f in fills],
-        "candles": projection._candle_rows(),
+        "candles": candles.take(),
         "balance_changes": balance_changes,
     }
