@@ -26,7 +26,13 @@ from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.native import NativeExchange
 from tradepit.journal.codec import kind_of
 from tradepit.journal.pending import TapedEntries
-from tradepit.store.projection import Projection, Row, account_row, position_row
+from tradepit.store.projection import (
+    NativeTouched,
+    Projection,
+    Row,
+    account_row,
+    position_row,
+)
 
 from .streams import random_commands
 
@@ -105,7 +111,7 @@ class Journaled:
 def test_a_projection_takes_the_same_rows_on_either_exchange(seed: int) -> None:
     """Batches cut at random."""
     journaled = Journaled()
-    assert journaled.projections[1]._native is not None  # the rows are the native notes'
+    assert isinstance(journaled.projections[1]._touched, NativeTouched)  # the Rust notes
     draw = random.Random(seed)
     tables: set[str] = set()
     for command in random_commands(seed, COMMANDS, lambda: journaled.python._next_order_id):
@@ -144,8 +150,8 @@ def test_an_unknown_account_raises_the_same_key_error() -> None:
     journaled = Journaled()
     for command in random_commands(4, 1_000, lambda: journaled.python._next_order_id):
         journaled.apply(command)
-    journaled.projections[0]._accounts[12_345] = journaled.sequence
-    journaled.rust.store_notes.note_account(12_345, journaled.sequence)
+    for projection in journaled.projections:
+        projection._touched.account(12_345, journaled.sequence)
     expected, got = journaled.takes()
     assert got == expected == ("KeyError", (12_345,))
 

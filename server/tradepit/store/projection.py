@@ -6,7 +6,9 @@ instrument the command touched, and carry its fills and trades. When a batch is 
 exchange is exactly as its last entry left it, and `take` reads the current state of
 everything touched since the last cut into rows, which the batch's transaction writes
 beside its journal entries. So the tables always show the state after one journal entry,
-and each row only once per batch however often it moved.
+and each row only once per batch however often it moved. What was touched is kept by a
+`Touched`: `PythonTouched` notes the Python exchange's reports and events here;
+`NativeTouched` is the Rust exchange's own notes, which it takes as it applies commands.
 
 `rebuild` gives the same rows for the whole state at once, for a store that is behind
 its journal (a database migrated to the store, or a journal tail set aside at recovery).
@@ -14,7 +16,7 @@ its journal (a database migrated to the store, or a journal tail set aside at re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import groupby
 from operator import attrgetter
 from typing import Any, Protocol
@@ -47,20 +49,10 @@ TableRows = list[Row] | bytes
 # Rows to write, per table.
 Rows = dict[str, TableRows]
 CandleKey = tuple[str, int]  # symbol, CandleInterval
-
-
-
-
-class NativeNotes(Protocol):
-    """The Rust exchange's notes of what its commands change in the store."""
-
-    def start_store_notes(self) -> None: ...
-    def note_account(self, account_id: int, sequence: int) -> None: ...
-    def note_position(self, account_id: int, symbol: str, sequence: int) -> None: ...
-    def note_instrument(self, symbol: str, sequence: int) -> None: ...
-    def take_store_notes(self) -> tuple[bytes | None, bytes | None, bytes | None,
-                                        bytes | None, list[tuple[str, int]]]: ...
-
+# What a batch touched, as rows: orders, accounts, positions and fills (each None when
+# empty), and the instruments with the last entry that touched each.
+TouchedRows = tuple[TableRows | None, TableRows | None, TableRows | None, TableRows | None,
+                    list[tuple[str, int]]]
 
 _TRADE = ExecType.TRADE
 # The commands whose own fields (not only their reports and events) touch the store.
@@ -68,26 +60,37 @@ _ACCOUNT_OR_LISTING = frozenset({AdjustBalance, CreateAccount, CreateInstrument,
                                  RemoveInstrument})
 
 
+class Touched(Protocol):
+    """The keys a batch touched, each with the last journal entry that touched it."""
+
+    def account(self, account_id: int, sequence: int) -> None: ...
+    def position(self, account_id: int, symbol: str, sequence: int) -> None: ...
+    def instrument(self, symbol: str, sequence: int) -> None: ...
+    def take(self) -> TouchedRows:
+        """The rows of everything touched since the last call, as the exchange is now: a
+        missing order or position has none, an unknown account raises KeyError."""
+
+
 class Projection:
     """What changed since the last batch, and the candles still open."""
 
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
-        # The Rust exchange notes what its commands touch as it applies them, and builds
-        # and pickles the rows of orders, accounts, positions and fills itself, once per
-        # batch (core_rs/python/src/store_notes.rs): done here, through its views, that
-        # was the loop's largest cost of the journal after the writer's.
-        self._native: NativeNotes | None = getattr(exchange, "store_notes", None)
-        if self._native is not None:
-            self._native.start_store_notes()
-        # Touched since the last cut (the Python exchange's): key -> the last journal
-        # entry that touched it.
-        self._orders: dict[int, int] = {}
-        self._accounts: dict[int, int] = {}
-        self._positions: dict[tuple[int, str], int] = {}
-        self._instruments: dict[str, int] = {}
+        native = getattr(exchange, "store_notes", None)
+        # The Rust exchange notes what its commands' reports and market events touch as
+        # it applies them (core_rs/python/src/store_notes.rs): done here, that was the
+        # loop's largest cost of the journal after the writer's.
+        self._touched: Touched
+        # What notes each command's reports and market events: None when the exchange
+        # does (the Rust one).
+        self._from_reports: Callable[[int, Sequence[ExecutionReport],
+                                      Sequence[MarketEvent]], None] | None
+        if native is None:
+            python = PythonTouched(exchange)
+            self._touched, self._from_reports = python, python.reports
+        else:
+            self._touched, self._from_reports = NativeTouched(native), None
         self._candles = CandleCounts()
-        self._fills: list[Row] = []
         self._balance_changes: list[Row] = []
 
     def resume(self, newest: Iterable[tuple[str, Candle]]) -> None:
@@ -98,14 +101,64 @@ class Projection:
              events: Sequence[MarketEvent]) -> None:
         """Record what journal entry `sequence` changed: the command, with the reports and
         market events it produced."""
-        if self._native is not None:  # it noted the reports and events itself
-            for event in events:
-                if type(event) is BookChange and event.trades:
-                    self._candles.count(event.symbol, event.trades, event.timestamp_ns,
-                                        sequence)
-            if type(command) in _ACCOUNT_OR_LISTING:
-                self._note_other(sequence, command)
-            return
+        from_reports = self._from_reports
+        if from_reports is not None:
+            from_reports(sequence, reports, events)
+        for event in events:
+            if type(event) is BookChange and event.trades:
+                self._candles.count(event.symbol, event.trades, event.timestamp_ns, sequence)
+        if type(command) in _ACCOUNT_OR_LISTING:  # not the orders and cancels of trading
+            self._note_other(sequence, command)
+
+    def _note_other(self, sequence: int, command: Command) -> None:
+        touched = self._touched
+        match command:
+            case AdjustBalance():
+                touched.account(command.account_id, sequence)
+                if command.symbol:
+                    touched.position(command.account_id, command.symbol, sequence)
+                self._balance_changes.append(balance_change_row(sequence, command))
+            case CreateAccount():  # its key names it: the account's id is not in the command
+                created = self._exchange.account_for_key(command.key_hash)
+                if created is not None:
+                    touched.account(created.account_id, sequence)
+            case CreateInstrument() | RemoveInstrument():
+                touched.instrument(command.symbol, sequence)
+            case _:
+                pass
+
+    def take(self) -> Rows:
+        """The rows of everything touched since the last call, as it is now."""
+        exchange = self._exchange
+        orders, accounts, positions, fills, instruments = self._touched.take()
+        rows: dict[str, TableRows | None] = {
+            "accounts": accounts, "positions": positions, "orders": orders, "fills": fills}
+        if instruments:
+            listed, delisted = exchange.instruments, exchange.delisted
+            rows["instruments"] = [instrument_row(listed.get(symbol) or delisted[symbol], s)
+                                   for symbol, s in instruments]
+        rows["candles"] = self._candles.take()
+        if self._balance_changes:
+            rows["balance_changes"], self._balance_changes = self._balance_changes, []
+        return {table: found for table, found in rows.items() if found}
+
+
+class PythonTouched:
+    """The keys the Python exchange's commands touched, noted from their reports and
+    market events, and their rows read from its objects."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
+        self._orders: dict[int, int] = {}
+        self._accounts: dict[int, int] = {}
+        self._positions: dict[tuple[int, str], int] = {}
+        self._instruments: dict[str, int] = {}
+        self._fills: list[Row] = []
+
+    def reports(self, sequence: int, reports: Sequence[ExecutionReport],
+                events: Sequence[MarketEvent]) -> None:
+        """Every report touches its account, its position and its order, and a trade
+        adds a fill; every market event touches its instrument."""
         orders, accounts, positions = self._orders, self._accounts, self._positions
         for r in reports:
             account_id, order_id = r.account_id, r.order_id
@@ -122,90 +175,44 @@ class Projection:
                     r.timestamp_ns, sequence))
         for event in events:
             self._instruments[event.symbol] = sequence
-            if type(event) is BookChange and event.trades:
-                self._candles.count(event.symbol, event.trades, event.timestamp_ns, sequence)
-        if type(command) in _ACCOUNT_OR_LISTING:  # not the orders and cancels of trading
-            self._note_other(sequence, command)
 
-    def _note_other(self, sequence: int, command: Command) -> None:
-        match command:
-            case AdjustBalance():
-                self._note_account(command.account_id, sequence)
-                if command.symbol:
-                    self._note_position(command.account_id, command.symbol, sequence)
-                self._balance_changes.append(balance_change_row(sequence, command))
-            case CreateAccount():  # its key names it: the account's id is not in the command
-                created = self._exchange.account_for_key(command.key_hash)
-                if created is not None:
-                    self._note_account(created.account_id, sequence)
-            case CreateInstrument() | RemoveInstrument():
-                self._note_instrument(command.symbol, sequence)
-            case _:
-                pass
+    def account(self, account_id: int, sequence: int) -> None:
+        self._accounts[account_id] = sequence
 
-    def _note_account(self, account_id: int, sequence: int) -> None:
-        if self._native is None:
-            self._accounts[account_id] = sequence
-        else:
-            self._native.note_account(account_id, sequence)
+    def position(self, account_id: int, symbol: str, sequence: int) -> None:
+        self._positions[account_id, symbol] = sequence
 
-    def _note_position(self, account_id: int, symbol: str, sequence: int) -> None:
-        if self._native is None:
-            self._positions[account_id, symbol] = sequence
-        else:
-            self._native.note_position(account_id, symbol, sequence)
+    def instrument(self, symbol: str, sequence: int) -> None:
+        self._instruments[symbol] = sequence
 
-    def _note_instrument(self, symbol: str, sequence: int) -> None:
-        if self._native is None:
-            self._instruments[symbol] = sequence
-        else:
-            self._native.note_instrument(symbol, sequence)
-
-    def take(self) -> Rows:
-        """The rows of everything touched since the last call, as it is now."""
+    def take(self) -> TouchedRows:
         exchange = self._exchange
-        rows: dict[str, TableRows | None]
-        if self._native is not None:
-            *pickled, instruments = self._native.take_store_notes()
-            rows = dict(zip(("orders", "accounts", "positions", "fills"), pickled,
-                            strict=True))
-        else:
-            orders, accounts, positions = self._touched_rows()
-            self._orders, self._accounts, self._positions = {}, {}, {}
-            rows = {"accounts": accounts, "positions": positions, "orders": orders}
-            instruments = list(self._instruments.items())
-            self._instruments = {}
-            if self._fills:
-                rows["fills"], self._fills = self._fills, []
-        if instruments:
-            listed, delisted = exchange.instruments, exchange.delisted
-            rows["instruments"] = [instrument_row(listed.get(symbol) or delisted[symbol], s)
-                                   for symbol, s in instruments]
-        rows["candles"] = self._candles.take()
-        if self._balance_changes:
-            rows["balance_changes"], self._balance_changes = self._balance_changes, []
-        return {table: found for table, found in rows.items() if found}
-
-    def _touched_rows(self) -> tuple[list[Row], list[Row], list[Row]]:
-        """The rows of the orders, accounts and positions touched since the last cut: a
-        missing order or position has none, an unknown account raises KeyError."""
-        accounts = self._exchange.accounts
+        accounts = exchange.accounts
         account_rows = [account_row(accounts[a], s) for a, s in self._accounts.items()]
-        position_rows = self._position_rows()
-        order = self._exchange.orders.get
-        order_rows = [order_row(found, s) for o, s in self._orders.items()
-                      if (found := order(o)) is not None]
-        return order_rows, account_rows, position_rows
-
-    def _position_rows(self) -> list[Row]:
-        accounts = self._exchange.accounts
-        found = []
+        position_rows = []
         for (account_id, symbol), sequence in self._positions.items():
             account = accounts.get(account_id)
             held = None if account is None else account.positions.get(symbol)
             if held is not None:
-                found.append(position_row(account_id, symbol, held, sequence))
-        return found
+                position_rows.append(position_row(account_id, symbol, held, sequence))
+        order = exchange.orders.get
+        order_rows = [order_row(found, s) for o, s in self._orders.items()
+                      if (found := order(o)) is not None]
+        instruments = list(self._instruments.items())
+        fills, self._fills = self._fills, []
+        self._orders, self._accounts, self._positions, self._instruments = {}, {}, {}, {}
+        return order_rows, account_rows, position_rows, fills, instruments
+
+
+class NativeTouched:
+    """The Rust exchange's own notes (`start_store_notes`), its rows pickled."""
+
+    def __init__(self, native: Any) -> None:
+        native.start_store_notes()
+        self.account = native.note_account
+        self.position = native.note_position
+        self.instrument = native.note_instrument
+        self.take: Callable[[], TouchedRows] = native.take_store_notes
 
 
 class CandleCounts:
