@@ -23,14 +23,15 @@ with the writer's CPU.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
-import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import uvloop
@@ -64,9 +65,14 @@ STEPS: tuple[tuple[str, Any, str], ...] = (
 
 
 def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """A process's CPU time so far, its threads' to the nanosecond (`schedstat`; /proc's
+    `stat` counts clock ticks, 10 ms: a third of a microsecond per order in a run of
+    30,000)."""
+    total = 0
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that just ended
+            total += int((thread / "schedstat").read_text().split()[0])
+    return total / 1e9
 
 
 def _timing(label: str, original: Callable[..., Any],
