@@ -14,7 +14,7 @@ from typing import Any, Protocol, Self, final
 __all__ = [
     "AccountView", "Book", "BookView", "Event", "Exchange", "ExchangeBook", "InstrumentView",
     "Order", "OrderView", "PositionView", "decode_journal_tape", "encode_journal_entry",
-    "encode_stream_response",
+    "encode_stream_response", "journal_rows_of_tape",
 ]
 
 class _Serializable(Protocol):
@@ -45,6 +45,11 @@ def decode_journal_tape(tape: bytes, entry: type[Any]) -> list[Any]:
     """The journal entries (instances of `entry`, `tradepit.journal.codec.Entry`) on a
     tape from `Exchange.take_tape`, checksummed as `encode_journal_entry` does;
     `ValueError` if the tape ends inside an entry."""
+
+def journal_rows_of_tape(tape: bytes, rows_per_tuple: int) -> list[tuple[Any, ...]]:
+    """The same entries' values (sequence, arrival time, kind, payload, checksum), those
+    of `rows_per_tuple` entries one after the other in each tuple, the last tuple of
+    what is left."""
 
 @final
 class Event:
@@ -292,8 +297,9 @@ class Exchange:
     def fee_rates(self) -> tuple[int, int, int]: ...
     def fees_collected(self) -> int: ...
     def next_ids(self) -> tuple[int, int, int]: ...
-    def start_store_notes(self) -> None:
-        """Note what each command on the tape changes in the queryable store."""
+    def start_store_notes(self, rows_per_statement: int = 1) -> None:
+        """Note what each command on the tape changes in the queryable store; the orders'
+        and fills' rows are taken `rows_per_statement` to a tuple."""
     def note_account(self, account_id: int, sequence: int) -> None: ...
     def note_position(self, account_id: int, symbol: str, sequence: int) -> None: ...
     def note_instrument(self, symbol: str, sequence: int) -> None: ...
@@ -302,7 +308,8 @@ class Exchange:
     ) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None, list[tuple[str, int]]]:
         """The store's rows of everything noted since the last call (tradepit/store/
         projection.py `order_row`, `account_row`, `position_row` and the fills' rows),
-        each table's pickled (None: no rows), and the instruments touched: `(orders,
+        each table's pickled (None: no rows; the orders' and fills' grouped as
+        `start_store_notes` says), and the instruments touched: `(orders,
         accounts, positions, fills, [(symbol, sequence)])`, in the order first touched.
         An unknown account raises `KeyError`."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from itertools import chain
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,7 +18,7 @@ from tradepit.journal import schema
 from tradepit.journal.codec import Entry, encode
 from tradepit.journal.recovery import JournalCorrupted, recover
 from tradepit.journal.schema import metadata
-from tradepit.journal.store import HEAD, MIGRATIONS, ROWS_PER_STATEMENT, Journal
+from tradepit.journal.store import HEAD, MIGRATIONS, ROWS_PER_STATEMENT, Grouped, Journal
 
 from .conftest import sqlite_url
 
@@ -87,6 +88,27 @@ def test_a_batch_larger_than_one_insert_statement_is_written_whole(journal):
     stored = list(journal.read())
     assert [e.sequence for e in stored] == list(range(1, count + 1))
     assert stored == [encode(i + 1, c) for i, c in enumerate(made)]  # type: ignore[arg-type]
+
+
+def _grouped(entries: list[Entry]) -> Grouped:
+    """The entries' values ROWS_PER_STATEMENT entries to a tuple, as a tape's are read."""
+    return Grouped(tuple(chain.from_iterable(entries[i:i + ROWS_PER_STATEMENT]))
+                   for i in range(0, len(entries), ROWS_PER_STATEMENT))
+
+
+@pytest.mark.parametrize("count", [2, ROWS_PER_STATEMENT, 3 * ROWS_PER_STATEMENT + 7])
+def test_entries_grouped_for_the_statements_are_stored_as_entries(journal, count):
+    entries = [encode(i + 1, c) for i, c in enumerate(commands(count))]  # type: ignore[arg-type]
+    journal.append(_grouped(entries), {"accounts": []})
+    assert list(journal.read()) == entries
+    assert journal.store_sequence() == len(entries)  # the store is current to the last one
+
+
+def test_a_retried_grouped_batch_skips_what_already_committed(journal):
+    write(journal, 60)
+    again = [encode(i + 1, c) for i, c in enumerate(commands(130))]  # type: ignore[arg-type]
+    journal.append(_grouped(again[10:]), retrying=True)
+    assert list(journal.read()) == again
 
 
 def test_upgrading_twice_changes_nothing(journal):

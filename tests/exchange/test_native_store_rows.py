@@ -26,6 +26,8 @@ from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.native import NativeExchange
 from tradepit.journal.codec import kind_of
 from tradepit.journal.pending import TapedEntries
+from tradepit.journal.schema import metadata
+from tradepit.journal.store import MANY_ROWS, ROWS_PER_STATEMENT, ungroup
 from tradepit.store.projection import (
     NativeTouched,
     Projection,
@@ -47,13 +49,19 @@ def native() -> Any:
         pytest.fail(str(error), pytrace=False)
 
 
-def _unpickled(pickled: bytes | None) -> list[Row]:
-    """What the journal's writer makes of a table's rows from the Rust exchange."""
+def _unpickled(table: str, pickled: bytes | None) -> list[Row]:
+    """What the journal's writer makes of a table's rows from the Rust exchange: tuples
+    of the values of ROWS_PER_STATEMENT rows each for the tables it writes so many at a
+    time, of one row for the others, the last tuple of what is left."""
     if pickled is None:
         return []
-    rows = pickle.loads(pickled)
-    assert rows, "an empty table is None, not pickled"
-    return rows
+    tuples = pickle.loads(pickled)
+    assert tuples, "an empty table is None, not pickled"
+    width = len(metadata.tables[table].columns) * (
+        ROWS_PER_STATEMENT if table in MANY_ROWS else 1)
+    assert {len(values) for values in tuples[:-1]} <= {width}
+    assert 0 < len(tuples[-1]) <= width
+    return ungroup(table, tuples)
 
 
 def _typed(rows: list[Row]) -> list[tuple[tuple[type, Any], ...]]:
@@ -76,7 +84,7 @@ def _take(projection: Projection) -> Any:
         rows = projection.take()
     except Exception as error:
         return type(error).__name__, error.args
-    return {table: _typed(_unpickled(found) if isinstance(found, bytes) else found)
+    return {table: _typed(_unpickled(table, found) if isinstance(found, bytes) else found)
             for table, found in rows.items()}
 
 
@@ -130,6 +138,7 @@ def test_the_order_rows_show_every_status_fees_and_money_beyond_64_bits() -> Non
     journaled = Journaled()
     orders: list[Row] = []
     accounts: list[Row] = []
+    largest = 0
     for index, command in enumerate(random_commands(8, COMMANDS,
                                                     lambda: journaled.python._next_order_id)):
         journaled.apply(command)
@@ -140,6 +149,8 @@ def test_the_order_rows_show_every_status_fees_and_money_beyond_64_bits() -> Non
             assert got == expected
             orders += [tuple(v for _, v in row) for row in got.get("orders", [])]
             accounts += [tuple(v for _, v in row) for row in got.get("accounts", [])]
+            largest = max(largest, len(got.get("orders", [])), len(got.get("fills", [])))
+    assert largest > 2 * ROWS_PER_STATEMENT  # takes of whole groups and a rest
     assert {int(status) for status in OrderStatus} <= {row[11] for row in orders}
     assert any(row[16] is not None for row in orders)  # a reject reason
     assert any(row[15] for row in orders)  # fees
@@ -180,7 +191,7 @@ def test_rows_come_pickled_value_for_value_at_every_size() -> None:
         notes.note_position(1, "ACME", sequence)
         orders, accounts, positions, fills, instruments = notes.take_store_notes()
         assert (orders, fills, instruments) == (None, None, [])
-        assert _typed(_unpickled(accounts)) == _typed([account_row(python.accounts[1],
+        assert _typed(_unpickled("accounts", accounts)) == _typed([account_row(python.accounts[1],
                                                                    sequence)])
-        assert _typed(_unpickled(positions)) == _typed([position_row(
+        assert _typed(_unpickled("positions", positions)) == _typed([position_row(
             1, "ACME", python.accounts[1].positions["ACME"], sequence)])

@@ -8,10 +8,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tradepit.exchange.commands import Command, CreateInstrument, SubmitOrder
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tradepit.exchange.codes import BalanceChange
+from tradepit.exchange.commands import (
+    AdjustBalance,
+    Command,
+    CreateAccount,
+    CreateInstrument,
+    SubmitOrder,
+)
 from tradepit.exchange.native import NativeExchange
 from tradepit.journal.codec import KINDS, Entry, decode_tape, encode, kind_of
-from tradepit.journal.pending import FieldEntries, TapedEntries, entries_of
+from tradepit.journal.pending import FieldEntries, TapedEntries, entries_of, journal_rows_of
+from tradepit.journal.store import ROWS_PER_STATEMENT, ungroup
 
 from .streams import random_commands
 
@@ -64,6 +74,26 @@ def test_the_tape_holds_the_codecs_entry_of_every_applied_command(seed: int) -> 
     assert refused > COMMANDS // 10  # the stream's bad input was refused, and not taped
 
 
+# Any text a name may hold but a lone surrogate (which the exchange cannot read): what
+# JSON escapes, control characters, non-ASCII.
+TEXT = st.text(st.characters(codec="utf-8", exclude_categories=()), max_size=16)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=TEXT, amount=st.integers(min_value=1, max_value=2**100))
+def test_the_tape_writes_any_text_and_any_amount_as_the_codec_does(
+        name: str, amount: int) -> None:
+    exchange = NativeExchange()
+    tape = exchange.journal_tape
+    tape.start_tape(1)
+    commands = [CreateAccount("a" + name, name + "k", 5),  # a name is never blank
+                AdjustBalance(1, amount, BalanceChange.DEPOSIT, 6)]
+    for command in commands:
+        exchange.execute(command)
+    assert decode_tape(tape.take_tape()) == [
+        encode(sequence, command) for sequence, command in enumerate(commands, 1)]
+
+
 def test_either_form_makes_the_same_entries_in_the_writer() -> None:
     exchange = NativeExchange()
     taped = TapedEntries(exchange.journal_tape, 1)
@@ -74,9 +104,14 @@ def test_either_form_makes_the_same_entries_in_the_writer() -> None:
             for entries in (taped, fields):
                 entries.add(sequence, kind_of(command), command)
             sequence += 1
-    made = entries_of(taped.take())
+    batch = taped.take()
+    made = entries_of(batch)
     assert made == entries_of(fields.take())
     assert [entry.sequence for entry in made] == list(range(1, sequence))
+    # and as the journal table's rows, grouped for its statements
+    rows = journal_rows_of(batch)
+    assert {len(values) for values in rows[:-1]} == {ROWS_PER_STATEMENT * len(Entry._fields)}
+    assert ungroup("journal", rows) == [tuple(entry) for entry in made]
 
 
 def test_a_command_the_exchange_raised_on_is_journaled_all_the_same() -> None:

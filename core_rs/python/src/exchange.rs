@@ -340,9 +340,11 @@ impl PyExchange {
     // ------------------------------------------------------------ the store's notes
 
     /// Note what each command on the tape changes in the queryable store, from now on
-    /// (store_notes.rs): what `take_store_notes` gives the rows of.
-    fn start_store_notes(&mut self) {
-        self.notes = Some(StoreNotes::new());
+    /// (store_notes.rs): what `take_store_notes` gives the rows of, the orders' and the
+    /// fills' `rows_per_statement` to a tuple.
+    #[pyo3(signature = (rows_per_statement=1))]
+    fn start_store_notes(&mut self, rows_per_statement: usize) {
+        self.notes = Some(StoreNotes::new(rows_per_statement));
     }
 
     /// Note that entry `sequence` changed an account (an admin command's own note).
@@ -365,7 +367,8 @@ impl PyExchange {
 
     /// The store's rows of everything noted since the last call, as the state is now:
     /// `(orders, accounts, positions, fills)`, each pickled (None: no rows), unpickling to
-    /// exactly the tuples projection.py's row functions give, and the instruments as
+    /// exactly the tuples projection.py's row functions give (for the orders and fills,
+    /// the values of `rows_per_statement` of them in each tuple), and the instruments as
     /// `[(symbol, sequence)]`, in the order first touched. A missing order or position
     /// has no row; an unknown account raises `KeyError`.
     fn take_store_notes<'py>(&mut self, py: Python<'py>) -> PyResult<TakenNotes<'py>> {

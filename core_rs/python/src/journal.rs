@@ -110,24 +110,15 @@ fn write_value(out: &mut Vec<u8>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
     Ok(true)
 }
 
-/// Decimal digits, without the allocation `to_string` makes.
-fn write_int(out: &mut Vec<u8>, number: impl Into<i128>) {
-    let number: i128 = number.into();
-    let mut digits = [0u8; 40];
-    let mut at = digits.len();
-    let mut rest = number.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if number < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[at..]);
+/// Decimal digits, without the allocation `to_string` makes; in 64 bits when the value
+/// fits, which formats faster than 128.
+fn write_int<T: itoa::Integer + TryInto<i64> + Copy>(out: &mut Vec<u8>, number: T) {
+    let mut digits = itoa::Buffer::new();
+    let written = match number.try_into() {
+        Ok(small) => digits.format::<i64>(small),
+        Err(_) => digits.format(number),
+    };
+    out.extend_from_slice(written.as_bytes());
 }
 
 /// A JSON string escaped as orjson escapes it: `"`, `\` and control characters only,
@@ -135,8 +126,14 @@ fn write_int(out: &mut Vec<u8>, number: impl Into<i128>) {
 fn write_string(out: &mut Vec<u8>, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
-    for &byte in text.as_bytes() {
-        match byte {
+    let mut rest = text.as_bytes();
+    // The runs between the bytes to escape go in whole: most strings have none.
+    while let Some(at) = rest
+        .iter()
+        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+    {
+        out.extend_from_slice(&rest[..at]);
+        match rest[at] {
             b'"' => out.extend_from_slice(b"\\\""),
             b'\\' => out.extend_from_slice(b"\\\\"),
             0x08 => out.extend_from_slice(b"\\b"),
@@ -144,7 +141,7 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
             b'\n' => out.extend_from_slice(b"\\n"),
             0x0c => out.extend_from_slice(b"\\f"),
             b'\r' => out.extend_from_slice(b"\\r"),
-            0x00..=0x1f => out.extend_from_slice(&[
+            byte => out.extend_from_slice(&[
                 b'\\',
                 b'u',
                 b'0',
@@ -152,9 +149,10 @@ fn write_string(out: &mut Vec<u8>, text: &str) {
                 HEX[usize::from(byte >> 4)],
                 HEX[usize::from(byte & 0xf)],
             ]),
-            _ => out.push(byte),
         }
+        rest = &rest[at + 1..];
     }
+    out.extend_from_slice(rest);
     out.push(b'"');
 }
 
@@ -366,16 +364,21 @@ impl<'a> Object<'a> {
         self.out.push(b'}');
     }
 
+    /// `"name":`; a field name is an identifier, with nothing to escape.
     fn name(&mut self, name: &str) {
+        debug_assert!(name
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_'));
         if !self.empty {
             self.out.push(b',');
         }
         self.empty = false;
-        write_string(self.out, name);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
     }
 
-    fn int(&mut self, name: &str, value: impl Into<i128>) {
+    fn int<T: itoa::Integer + TryInto<i64> + Copy>(&mut self, name: &str, value: T) {
         self.name(name);
         write_int(self.out, value);
     }
@@ -411,6 +414,47 @@ pub fn decode_journal_tape<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let entry = NamedTuple::new(entry, "entry")?;
     let entries = PyList::empty(py);
+    for_each_entry(py, tape, |values| {
+        entries.append(entry.make(py, values)?)?;
+        Ok(())
+    })?;
+    Ok(entries)
+}
+
+/// The journal table's rows of a tape's entries, as its INSERT statements take them:
+/// tuples of the values (sequence, arrival time, kind, payload, checksum) of
+/// `rows_per_tuple` entries one after the other, the last tuple of what is left, so the
+/// writer binds them without making an entry or flattening rows in Python.
+/// `ValueError` if the bytes end inside an entry.
+#[pyfunction]
+pub fn journal_rows_of_tape<'py>(
+    py: Python<'py>,
+    tape: &[u8],
+    rows_per_tuple: usize,
+) -> PyResult<Bound<'py, PyList>> {
+    let rows_per_tuple = rows_per_tuple.max(1);
+    let tuples = PyList::empty(py);
+    let mut values = Vec::with_capacity(rows_per_tuple * 5);
+    for_each_entry(py, tape, |entry| {
+        values.extend(entry);
+        if values.len() == rows_per_tuple * 5 {
+            tuples.append(PyTuple::new(py, values.drain(..))?)?;
+        }
+        Ok(())
+    })?;
+    if !values.is_empty() {
+        tuples.append(PyTuple::new(py, values)?)?;
+    }
+    Ok(tuples)
+}
+
+/// Call `each` with the values of every entry of a tape, in order: its sequence, arrival
+/// time, kind, payload and checksum.
+fn for_each_entry<'py>(
+    py: Python<'py>,
+    tape: &[u8],
+    mut each: impl FnMut([Bound<'py, PyAny>; 5]) -> PyResult<()>,
+) -> PyResult<()> {
     let mut rest = tape;
     while !rest.is_empty() {
         let ((sequence, arrived_ns, kind, payload), after) = tape_entry(rest).ok_or_else(|| {
@@ -423,19 +467,16 @@ pub fn decode_journal_tape<'py>(
         let checksum = checksum(sequence, arrived_ns, kind, payload);
         let kind = std::str::from_utf8(kind)
             .map_err(|_| PyValueError::new_err("a journal tape's kind is not UTF-8"))?;
-        entries.append(entry.make(
-            py,
-            [
-                sequence.into_pyobject(py)?.into_any(),
-                arrived_ns.into_pyobject(py)?.into_any(),
-                PyString::intern(py, kind).into_any(),
-                PyBytes::new(py, payload).into_any(),
-                checksum.into_pyobject(py)?.into_any(),
-            ],
-        )?)?;
+        each([
+            sequence.into_pyobject(py)?.into_any(),
+            arrived_ns.into_pyobject(py)?.into_any(),
+            PyString::intern(py, kind).into_any(),
+            PyBytes::new(py, payload).into_any(),
+            checksum.into_pyobject(py)?.into_any(),
+        ])?;
         rest = after;
     }
-    Ok(entries)
+    Ok(())
 }
 
 /// One entry read from a tape: its sequence, arrival time, kind and payload.

@@ -37,5 +37,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(wire::encode_stream_response, module)?)?;
     module.add_function(wrap_pyfunction!(journal::encode_journal_entry, module)?)?;
     module.add_function(wrap_pyfunction!(journal::decode_journal_tape, module)?)?;
+    module.add_function(wrap_pyfunction!(journal::journal_rows_of_tape, module)?)?;
     Ok(())
 }

@@ -2,6 +2,10 @@
 //! `pickle.loads` to read back: rows that go to another process (the journal's writer)
 //! leave the event loop already pickled, without becoming Python objects there.
 //!
+//! The rows can be laid out as the writer's INSERT statements take them
+//! (`PickledList::grouped`): each tuple holds the values of up to n rows one after the
+//! other, so the writer binds it as it is instead of flattening rows in Python.
+//!
 //! Only what the rows hold: ints of any size up to 128 bits, strs, bools and `None`.
 
 const PROTO: u8 = 0x80;
@@ -19,28 +23,43 @@ const LONG1: u8 = 0x8a;
 const SHORT_BINUNICODE: u8 = 0x8c;
 const BINUNICODE: u8 = b'X';
 
-/// A pickled list being written, one tuple at a time.
+/// A pickled list being written, one row at a time.
 pub(crate) struct PickledList {
     bytes: Vec<u8>,
-    tuples: usize,
+    rows: usize,
+    rows_per_tuple: usize,
 }
 
 impl PickledList {
+    /// A list of rows, each its own tuple.
     pub(crate) fn new() -> PickledList {
-        let mut bytes = Vec::with_capacity(4096);
-        bytes.extend_from_slice(&[PROTO, 4, EMPTY_LIST, MARK]);
-        PickledList { bytes, tuples: 0 }
+        PickledList::grouped(1)
     }
 
-    /// Start the next tuple; its values follow, and `end_tuple` closes it.
-    pub(crate) fn tuple(&mut self) -> &mut Self {
-        self.bytes.push(MARK);
-        self.tuples += 1;
+    /// A list of tuples of `rows_per_tuple` rows each, the last one of what is left.
+    pub(crate) fn grouped(rows_per_tuple: usize) -> PickledList {
+        let mut bytes = Vec::with_capacity(4096);
+        bytes.extend_from_slice(&[PROTO, 4, EMPTY_LIST, MARK]);
+        PickledList {
+            bytes,
+            rows: 0,
+            rows_per_tuple: rows_per_tuple.max(1),
+        }
+    }
+
+    /// Start the next row; its values follow, and `end_row` closes it.
+    pub(crate) fn row(&mut self) -> &mut Self {
+        if self.rows.is_multiple_of(self.rows_per_tuple) {
+            self.bytes.push(MARK);
+        }
+        self.rows += 1;
         self
     }
 
-    pub(crate) fn end_tuple(&mut self) {
-        self.bytes.push(TUPLE);
+    pub(crate) fn end_row(&mut self) {
+        if self.rows.is_multiple_of(self.rows_per_tuple) {
+            self.bytes.push(TUPLE);
+        }
     }
 
     pub(crate) fn int(&mut self, value: impl Into<i128>) -> &mut Self {
@@ -98,10 +117,13 @@ impl PickledList {
         }
     }
 
-    /// The pickle of the list of every tuple written; None if there is none.
+    /// The pickle of the list of every row written; None if there is none.
     pub(crate) fn finish(mut self) -> Option<Vec<u8>> {
-        if self.tuples == 0 {
+        if self.rows == 0 {
             return None;
+        }
+        if !self.rows.is_multiple_of(self.rows_per_tuple) {
+            self.bytes.push(TUPLE); // the last tuple, of fewer rows
         }
         self.bytes.extend_from_slice(&[APPENDS, STOP]);
         Some(self.bytes)

@@ -11,29 +11,30 @@
 //! adjusted, an instrument listed or removed) still come from Python (`note_account`,
 //! `note_position`, `note_instrument`), in command order, as do the candles.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
 
 use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
+use rustc_hash::FxHashMap;
 use tradepit_engine::exchange::{Exchange, ExecType, MarketEvent, Report};
 
 use crate::pickled::PickledList;
 use crate::store_rows::{account_row, order_row, position_row, Pickled};
 
 /// Keys in the order first touched, each with the last entry that touched it: what a
-/// Python dict assigned to again and again holds.
+/// Python dict assigned to again and again holds. Hashed with FxHash: the keys are the
+/// exchange's own ids, and SipHash was a tenth of the notes' cost.
 struct Touched<K> {
-    index: HashMap<K, usize>,
+    index: FxHashMap<K, usize>,
     keys: Vec<(K, i128)>,
 }
 
 impl<K: Hash + Eq + Clone> Touched<K> {
     fn new() -> Self {
         Touched {
-            index: HashMap::new(),
+            index: FxHashMap::default(),
             keys: Vec::new(),
         }
     }
@@ -60,10 +61,14 @@ pub(crate) struct StoreNotes {
     positions: Touched<(i64, Arc<str>)>,
     instruments: Touched<Arc<str>>,
     fills: PickledList,
+    /// How many order or fill rows the writer's INSERT statements take at once: their
+    /// rows are pickled so many to a tuple (pickled.rs).
+    rows_per_statement: usize,
 }
 
-/// `(order rows, account rows, position rows, fill rows)`, each pickled (None: no rows),
-/// and the instruments touched with their entries.
+/// `(order rows, account rows, position rows, fill rows)`, each pickled (None: no rows;
+/// the orders' and fills' grouped, `PickledList::grouped`), and the instruments touched
+/// with their entries.
 pub(crate) type TakenNotes<'py> = (
     Pickled<'py>,
     Pickled<'py>,
@@ -73,13 +78,14 @@ pub(crate) type TakenNotes<'py> = (
 );
 
 impl StoreNotes {
-    pub(crate) fn new() -> StoreNotes {
+    pub(crate) fn new(rows_per_statement: usize) -> StoreNotes {
         StoreNotes {
             orders: Touched::new(),
             accounts: Touched::new(),
             positions: Touched::new(),
             instruments: Touched::new(),
-            fills: PickledList::new(),
+            fills: PickledList::grouped(rows_per_statement),
+            rows_per_statement,
         }
     }
 
@@ -98,7 +104,7 @@ impl StoreNotes {
                     .liquidity
                     .expect("a fill is always a maker's or a taker's");
                 self.fills
-                    .tuple()
+                    .row()
                     .int(r.account_id)
                     .int(r.trade_id)
                     .int(r.order_id)
@@ -111,7 +117,7 @@ impl StoreNotes {
                     .int(liquidity.code())
                     .int(r.timestamp_ns)
                     .int(sequence)
-                    .end_tuple();
+                    .end_row();
             }
         }
         for event in events {
@@ -160,7 +166,7 @@ impl StoreNotes {
                 position_row(&mut position_rows, account_id, &symbol, held, sequence);
             }
         }
-        let mut order_rows = PickledList::new();
+        let mut order_rows = PickledList::grouped(self.rows_per_statement);
         for (order_id, sequence) in self.orders.take() {
             if let Some(order) = exchange.order(order_id) {
                 order_row(&mut order_rows, order, sequence);
@@ -171,7 +177,10 @@ impl StoreNotes {
         for (symbol, sequence) in self.instruments.take() {
             instruments.append((&*symbol, sequence))?;
         }
-        let fills = std::mem::replace(&mut self.fills, PickledList::new());
+        let fills = std::mem::replace(
+            &mut self.fills,
+            PickledList::grouped(self.rows_per_statement),
+        );
         let pickled = |rows: PickledList| rows.finish().map(|bytes| PyBytes::new(py, &bytes));
         Ok((
             pickled(order_rows),

@@ -20,7 +20,7 @@ pub(crate) type Pickled<'py> = Option<Bound<'py, PyBytes>>;
 
 /// projection.py's `order_row`.
 pub(crate) fn order_row(rows: &mut PickledList, o: &Order, sequence: i128) {
-    rows.tuple()
+    rows.row()
         .int(o.order_id)
         .int(o.account_id)
         .text(&o.client_order_id)
@@ -41,12 +41,12 @@ pub(crate) fn order_row(rows: &mut PickledList, o: &Order, sequence: i128) {
         .int(o.created_ns)
         .int(o.updated_ns)
         .int(sequence)
-        .end_tuple();
+        .end_row();
 }
 
 /// projection.py's `account_row`.
 pub(crate) fn account_row(rows: &mut PickledList, a: &Account, sequence: i128) {
-    rows.tuple()
+    rows.row()
         .int(a.account_id)
         .text(&a.name)
         .flag(a.system)
@@ -58,7 +58,7 @@ pub(crate) fn account_row(rows: &mut PickledList, a: &Account, sequence: i128) {
         .int(a.traded_quantity)
         .int(a.traded_notional)
         .int(sequence)
-        .end_tuple();
+        .end_row();
 }
 
 /// projection.py's `position_row`.
@@ -69,7 +69,7 @@ pub(crate) fn position_row(
     p: &Position,
     sequence: i128,
 ) {
-    rows.tuple()
+    rows.row()
         .int(account_id)
         .text(symbol)
         .int(p.quantity)
@@ -77,5 +77,5 @@ pub(crate) fn position_row(
         .int(p.cost_basis)
         .int(p.realised_pnl)
         .int(sequence)
-        .end_tuple();
+        .end_row();
 }

@@ -71,11 +71,13 @@ NativeEntry = Callable[[int, int, str, tuple[str, ...], tuple[Any, ...]],
                        tuple[bytes, int] | None]
 _native_entry: NativeEntry | None
 _native_tape: Callable[[bytes, type[Any]], list[Any]] | None
+_native_tape_rows: Callable[[bytes, int], list[tuple[Any, ...]]] | None
 try:
     from tradepit._native import decode_journal_tape as _native_tape
     from tradepit._native import encode_journal_entry as _native_entry
+    from tradepit._native import journal_rows_of_tape as _native_tape_rows
 except ImportError:  # the same entries, from orjson and zlib; no tapes
-    _native_entry = _native_tape = None
+    _native_entry = _native_tape = _native_tape_rows = None
 ENCODER = "python" if _native_entry is None else "rust"
 
 
@@ -146,6 +148,14 @@ def decode_tape(tape: bytes) -> list[Entry]:
     if _native_tape is None:
         raise RuntimeError("a journal tape comes from the Rust exchange, which is not built")
     return _native_tape(tape, Entry)
+
+
+def tape_rows(tape: bytes, entries_per_tuple: int) -> list[tuple[Any, ...]]:
+    """`decode_tape`'s entries as flat tuples of the values of `entries_per_tuple`
+    entries each, the last of what is left."""
+    if _native_tape_rows is None:
+        raise RuntimeError("a journal tape comes from the Rust exchange, which is not built")
+    return _native_tape_rows(tape, entries_per_tuple)
 
 
 def python_encode_fields(sequence: int, kind: str, values: tuple[Any, ...]) -> Entry:

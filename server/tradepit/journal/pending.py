@@ -11,7 +11,8 @@ the entries (journal/codec.py), in one of two forms:
   them, and the writer makes an entry in 0.23-0.28 us instead of 1.9-2.4 (bench/
   RESULTS.md, durability notes).
 
-Either way the writer gets a `Batch`, and `entries_of` in the writer makes the entries.
+Either way the writer gets a `Batch`, and `entries_of` in the writer makes the entries
+(`journal_rows_of`, the journal table's rows of them).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import pickle
 from typing import Any, Literal, Protocol
 
 from tradepit.exchange.commands import Command
-from tradepit.journal.codec import Entry, decode_tape, encode_all, encode_fields
+from tradepit.journal.codec import Entry, decode_tape, encode_all, encode_fields, tape_rows
+from tradepit.journal.store import ROWS_PER_STATEMENT, Grouped
 
 # What the writer is sent: the form, and the pickled chunks or the tapes.
 Batch = tuple[Literal["fields", "tape"], list[bytes]]
@@ -109,3 +111,12 @@ def entries_of(batch: Batch) -> list[Entry]:
     if form == "tape":
         return [entry for tape in parts for entry in decode_tape(tape)]
     return encode_all(entry for chunk in parts for entry in pickle.loads(chunk))
+
+
+def journal_rows_of(batch: Batch) -> list[Entry] | Grouped:
+    """What `Journal.append` writes of a batch: its entries, or a tape's as the journal
+    table's rows already grouped for its statements (`entries_of` gives the same)."""
+    form, parts = batch
+    if form == "tape":
+        return Grouped(tape_rows(b"".join(parts), ROWS_PER_STATEMENT))
+    return entries_of(batch)

@@ -8,6 +8,7 @@ a snapshot of the state in one transaction, so a crash leaves it whole or absent
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import pickle
@@ -63,6 +64,7 @@ APPEND_ONLY = ("fills", "balance_changes")
 # meets the same key twice in one statement.
 MANY_ROWS = frozenset({"journal", "orders", "fills"})
 ROWS_PER_STATEMENT = 50
+JOURNAL_WIDTH = len(journal.columns)  # an entry's values: sequence, arrival, kind, ...
 KEEP_SNAPSHOTS = 2  # the newest, and one to fall back on if it does not check out
 
 
@@ -75,6 +77,22 @@ class SnapshotRow(NamedTuple):
     state_digest: str  # what `state_digest` gives for the state it loads to
     checksum: str  # BLAKE2b of the payload
     payload: bytes
+
+
+class Grouped(list[tuple[Any, ...]]):
+    """A table's rows laid out as its INSERT statements take them: each tuple holds the
+    values of ROWS_PER_STATEMENT rows of a MANY_ROWS table one after the other (of one
+    row for the other tables), the last tuple of what is left. The Rust exchange pickles
+    the store's rows so (store/projection.py), and a tape's journal rows are read so
+    (journal/pending.py): the writer binds them as they come instead of making an
+    entry of each and flattening the rows in Python (bench/RESULTS.md, durability
+    notes)."""
+
+
+def ungroup(table: str, tuples: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The rows of `table` whose values `tuples` hold one after the other (`Grouped`)."""
+    width = len(metadata.tables[table].columns)
+    return [values[i:i + width] for values in tuples for i in range(0, len(values), width)]
 
 
 def make_engine(url: str, busy_timeout_ms: int = 1_000) -> Engine:
@@ -125,6 +143,11 @@ class Journal:
         self.engine = make_engine(url, busy_timeout_ms)
         self._marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._inserts: dict[tuple[str, int], str] = {}
+        # The connection `append` writes on, kept from one batch to the next: checking
+        # one out of the pool and returning it (a rollback) took 20-35 us of the writer's
+        # CPU per commit, about a tenth of a one-entry commit's, and for PostgreSQL a
+        # ping, a round trip. Dropped on any error: the next batch connects anew.
+        self._appending: Connection | None = None
 
     def revision(self) -> str | None:
         """The schema's migration, or None for an empty database."""
@@ -149,35 +172,46 @@ class Journal:
             config.attributes["connection"] = connection
             alembic_command.upgrade(config, "head")
 
-    def append(self, entries: Sequence[Entry], rows: Rows | None = None,
+    def append(self, entries: Sequence[Entry] | Grouped, rows: Rows | None = None,
                retrying: bool = False) -> None:
-        """Write `entries`, and the store's `rows` they produced, in one transaction.
-        After a failure, `retrying` skips a batch that an unclear outcome (a lost
-        connection at COMMIT) wrote already."""
+        """Write `entries` (or their rows, `Grouped`), and the store's `rows` they
+        produced, in one transaction. After a failure, `retrying` skips a batch that an
+        unclear outcome (a lost connection at COMMIT) wrote already."""
+        if not entries:
+            return
         try:
-            with self.engine.begin() as connection:
-                if retrying and entries:
+            connection = self._appending
+            if connection is None:
+                connection = self._appending = self.engine.connect()
+            with connection.begin():
+                written: Sequence[Sequence[Any]] = entries
+                if retrying:
                     last = connection.scalar(select(func.max(journal.c.sequence))) or 0
-                    entries = [e for e in entries if e.sequence > last]
-                    if not entries:
+                    written = [row for row in (ungroup("journal", entries)
+                                               if type(entries) is Grouped else entries)
+                               if row[0] > last]  # row[0]: the entry's sequence
+                    if not written:
                         return  # the whole batch, rows and all, committed after all
-                self._write(connection, "journal", entries)
+                self._write(connection, "journal", written)
                 if rows is not None:
-                    self._write_store(connection, rows, entries[-1].sequence)
+                    newest = written[-1]  # an entry, or the values of the last ones
+                    self._write_store(connection, rows, newest[len(newest) - JOURNAL_WIDTH])
         except Exception:
-            self.engine.dispose()  # a failed connection is not reused
+            self._drop_appending()  # a failed connection is not reused
+            self.engine.dispose()
             raise
 
     def _write_store(self, connection: Connection, rows: Rows, sequence: int) -> None:
         for table in STORE_TABLES:
             found = rows.get(table)
             if found:
-                # pickled: made so by the Rust exchange (store/projection.py)
+                # pickled by the Rust exchange, grouped (store/projection.py)
                 self._write(connection, table,
-                            pickle.loads(found) if isinstance(found, bytes) else found)
+                            Grouped(pickle.loads(found)) if isinstance(found, bytes) else found)
         self._write(connection, "store_state", [(1, sequence)])
 
-    def _write(self, connection: Connection, table: str, rows: Sequence[Sequence[Any]]) -> None:
+    def _write(self, connection: Connection, table: str,
+               rows: Sequence[Sequence[Any]] | Grouped) -> None:
         """Statements prepared once and stepped for each row, or for each
         ROWS_PER_STATEMENT rows of the MANY_ROWS tables (executemany). Statements of one
         size each: SQLite parses a statement anew for every size it meets, and a
@@ -186,15 +220,19 @@ class Journal:
         if not rows:
             return
         many = ROWS_PER_STATEMENT if table in MANY_ROWS else 1
-        whole = len(rows) - len(rows) % many
-        if many > 1 and whole:
-            flat = itertools.chain.from_iterable
-            connection.exec_driver_sql(self._insert(table, many),
-                                       [tuple(flat(rows[i:i + many]))
-                                        for i in range(0, whole, many)])
-            rows = rows[whole:]
-        if rows:
+        if many == 1:
             connection.exec_driver_sql(self._insert(table), list(rows))
+            return
+        if type(rows) is not Grouped:
+            flat = itertools.chain.from_iterable
+            rows = Grouped(tuple(flat(rows[i:i + many])) for i in range(0, len(rows), many))
+        last = rows[-1]
+        if len(last) == many * len(metadata.tables[table].columns):
+            connection.exec_driver_sql(self._insert(table, many), rows)
+            return
+        if len(rows) > 1:
+            connection.exec_driver_sql(self._insert(table, many), rows[:-1])
+        connection.exec_driver_sql(self._insert(table), ungroup(table, [last]))
 
     def _insert(self, table: str, count: int = 1) -> str:
         """INSERT of `count` rows into `table`; for a table kept current, one that replaces
@@ -316,5 +354,14 @@ class Journal:
             connection.execute(delete(snapshot).where(snapshot.c.sequence >= first))
         return len(rows)
 
+    def _drop_appending(self) -> None:
+        connection, self._appending = self._appending, None
+        if connection is not None:
+            with contextlib.suppress(Exception):  # it may be broken: it is dropped anyway
+                connection.invalidate()
+
     def close(self) -> None:
+        if self._appending is not None:
+            self._appending.close()
+            self._appending = None
         self.engine.dispose()

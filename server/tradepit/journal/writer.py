@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from tradepit.journal.children import die_with_parent
-from tradepit.journal.pending import Batch, entries_of
+from tradepit.journal.pending import Batch, journal_rows_of
 
 if TYPE_CHECKING:
     from tradepit.store.projection import Rows
@@ -190,7 +190,7 @@ def serve(source: BinaryIO, sink: BinaryIO) -> None:
                 raise RuntimeError("the journal writer was not opened")
             elif operation == "append":
                 batch, rows, retrying = arguments
-                journal.append(entries_of(batch), rows, retrying)
+                journal.append(journal_rows_of(batch), rows, retrying)
             elif operation == "write_snapshot":
                 journal.write_snapshot(SnapshotRow._make(arguments[0]))
             elif operation == "close":

@@ -40,11 +40,13 @@ from tradepit.exchange.model import (
     OrderState,
     Position,
 )
+from tradepit.journal.store import ROWS_PER_STATEMENT
 from tradepit.marketdata.candles import INTERVAL_NS, Candle, Tally
 
 Row = tuple[Any, ...]
-# A table's rows, the columns in the table's order (journal/schema.py): a list, or the
-# list pickled (by the Rust exchange), which the journal's writer unpickles.
+# A table's rows, the columns in the table's order (journal/schema.py): a list, or
+# pickled by the Rust exchange, which the journal's writer unpickles, laid out as its
+# statements take them (`Grouped` in journal/store.py).
 TableRows = list[Row] | bytes
 # Rows to write, per table.
 Rows = dict[str, TableRows]
@@ -208,7 +210,7 @@ class NativeTouched:
     """The Rust exchange's own notes (`start_store_notes`), its rows pickled."""
 
     def __init__(self, native: Any) -> None:
-        native.start_store_notes()
+        native.start_store_notes(ROWS_PER_STATEMENT)  # the orders and fills grouped
         self.account = native.note_account
         self.position = native.note_position
         self.instrument = native.note_instrument
