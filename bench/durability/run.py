@@ -337,13 +337,14 @@ def markdown(summary: dict[str, Any]) -> str:
         "(`tradepit/journal/pending.py`); per command the event loop numbers the entry, "
         "notes the store rows it touched and adds its reports and market events to the "
         "pending ones. Cutting a batch takes the tape and the store rows (built and pickled "
-        "by the Rust exchange in one call) and hands them to the journal's writer process "
-        f"(`tradepit/journal/writer.py`) over a socket pair, in one write when it fits the "
-        f"socket's {SEND_BUFFER >> 20} MiB send buffer; the writer splits the tape into "
-        "checksummed entries and writes the batch in one transaction, the journal's, "
-        "orders' and fills' rows fifty to an INSERT statement, and the batch's effects "
-        "leave in a few calls once it is durable. How it got here is in the notes below "
-        "the generated sections.",
+        "by the Rust exchange in one call, the orders' and fills' already grouped fifty to "
+        "a tuple as the INSERT statements take them) and hands them to the journal's writer "
+        f"process (`tradepit/journal/writer.py`) over a socket pair, in one write when it "
+        f"fits the socket's {SEND_BUFFER >> 20} MiB send buffer; the writer reads the tape "
+        "as the journal's rows, checksummed and grouped the same way, and writes the batch "
+        "in one transaction, the journal's, orders' and fills' rows fifty to a statement, "
+        "and the batch's effects leave in a few calls once it is durable. How it got here "
+        "is in the notes below the generated sections.",
         "",
         *_loop_cost_lines(summary["loop_cost"], summary["arguments"]),
         f"Acknowledgement latency, one order at a time (unary, concurrency 1, "
@@ -396,18 +397,19 @@ def markdown(summary: dict[str, Any]) -> str:
         "grow with the history, like the replay does; without a snapshot recovery costs "
         f"about {1e6 / rec['events_per_second']:.0f} us per entry here.",
         "",
-        "Snapshots and throughput (measured by hand on the Python exchange): a snapshot is "
-        "due every 100,000 entries by default "
+        "Snapshots and throughput: a snapshot is due every 100,000 entries by default "
         "(`TRADEPIT_SNAPSHOT_EVERY`), and its CPU grows with the state (capture and seal, "
-        "about 17 us per order of history, by hand at 100,000 resting orders). The stream "
-        "scenario above (50,000 orders per server) never reaches one. Runs that do pay for "
-        "it: in a paired harness with 150,000-order stream runs (3 alternating pairs, by "
-        "hand, 2026-11-22), the journal on with the default interval made 0.58x the "
-        "orders/s of the same runs with snapshots off while the capture held the event "
-        "loop, 0.74x once a forked child took it (its CPU competing for the two cores), "
-        "and 0.94x (1.05x, 1.25x and 1.07x the other way round) now that the child runs "
-        "at SCHED_IDLE, on CPU time the server leaves unused. The loop is held only for "
-        "the fork.",
+        "about 17 us per order of history on the Python exchange, by hand at 100,000 "
+        "resting orders). The stream scenario above (50,000 orders per server) never "
+        "reaches one. Runs that do pay for it: on the Rust exchange, streams of 150,000 "
+        "orders, each crossing one snapshot, made 0.903x the orders/s of the same streams "
+        "with snapshots off (median of 8 paired rounds, 95% interval 0.842-1.059; "
+        "`python -m bench.durability.paired --orders 150000 --rounds 8 "
+        "nosnap=on,TRADEPIT_SNAPSHOT_EVERY=0 snap=on`, 2026-11-22 20:32 UTC). The snapshot "
+        "is captured and sealed by a forked child at SCHED_IDLE, on CPU time the server "
+        "leaves unused; the loop is held only for the fork. (On the Python exchange, "
+        "earlier the same day: 0.58x while the capture held the event loop, 0.74x with a "
+        "forked child at normal priority, 0.94x at SCHED_IDLE, 3 pairs each.)",
         "",
         "Noise: this is a shared machine with two CPUs, and with the journal on three "
         "processes compete for them: the client, the server's event loop and the journal's "
