@@ -432,12 +432,12 @@ pub fn journal_rows_of_tape<'py>(
     tape: &[u8],
     rows_per_tuple: usize,
 ) -> PyResult<Bound<'py, PyList>> {
-    let rows_per_tuple = rows_per_tuple.max(1);
+    let per_tuple = rows_per_tuple.max(1) * ENTRY_VALUES;
     let tuples = PyList::empty(py);
-    let mut values = Vec::with_capacity(rows_per_tuple * 5);
+    let mut values = Vec::with_capacity(per_tuple);
     for_each_entry(py, tape, |entry| {
         values.extend(entry);
-        if values.len() == rows_per_tuple * 5 {
+        if values.len() == per_tuple {
             tuples.append(PyTuple::new(py, values.drain(..))?)?;
         }
         Ok(())
@@ -448,12 +448,15 @@ pub fn journal_rows_of_tape<'py>(
     Ok(tuples)
 }
 
-/// Call `each` with the values of every entry of a tape, in order: its sequence, arrival
-/// time, kind, payload and checksum.
+/// An entry's values, the journal table's columns: sequence, arrival time, kind, payload
+/// and checksum.
+const ENTRY_VALUES: usize = 5;
+
+/// Call `each` with the values of every entry of a tape, in order.
 fn for_each_entry<'py>(
     py: Python<'py>,
     tape: &[u8],
-    mut each: impl FnMut([Bound<'py, PyAny>; 5]) -> PyResult<()>,
+    mut each: impl FnMut([Bound<'py, PyAny>; ENTRY_VALUES]) -> PyResult<()>,
 ) -> PyResult<()> {
     let mut rest = tape;
     while !rest.is_empty() {

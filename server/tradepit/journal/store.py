@@ -144,7 +144,7 @@ class Journal:
         self._marker = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         self._inserts: dict[tuple[str, int], str] = {}
         # The connection `append` writes on, kept from one batch to the next: checking
-        # one out of the pool and returning it (a rollback) took 20-35 us of the writer's
+        # one out of the pool and returning it (a rollback) took 17-37 us of the writer's
         # CPU per commit, about a tenth of a one-entry commit's, and for PostgreSQL a
         # ping, a round trip. Dropped on any error: the next batch connects anew.
         self._appending: Connection | None = None
