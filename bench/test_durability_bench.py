@@ -10,6 +10,7 @@ import statistics
 
 import pytest
 
+from bench.durability.cpu_split import FIGURES, split
 from bench.durability.loop_cost import STEPS
 from bench.durability.paired import Config, compare, median_interval, ratios
 from bench.durability.run import MODES, ROOT, markdown, run
@@ -32,6 +33,19 @@ def test_both_modes_answer_every_order_and_the_journal_recovers_whole():
     assert cost["off"]["writer CPU"] == 0  # no writer without the journal
     assert {label for label, _, _ in STEPS} <= set(cost["on"])
     assert cost["on"]["read its store rows"] > 0
+
+
+def test_the_cpu_split_measures_each_process_and_the_writer_only_with_the_journal():
+    runs = split(orders=300, rounds=1)
+    assert list(runs) == list(MODES)
+    for mode, (figures,) in runs.items():
+        assert list(figures) == list(FIGURES)
+        assert figures["orders/s"] > 0 and figures["event loop us/order"] > 0, mode
+        assert figures["client us/order"] > 0, mode
+        assert 0 < figures["event loop busy"] <= 1.05, mode  # CPU within the stream's time
+        assert 0 <= figures["event loop waiting for a CPU"] < 1, mode
+    assert runs["off"][0]["writer us/order"] == 0  # no writer process without the journal
+    assert runs["on"][0]["writer us/order"] > 0
 
 
 def test_paired_runs_every_configuration_each_round_against_the_first():

@@ -1,6 +1,6 @@
 """What the journal costs the event loop per order, without the network.
 
-    python -m bench.durability.loop_cost [--orders N] [--rounds N]
+    python -m bench.durability.loop_cost [--orders N] [--rounds N] [--modes off,on]
 
 The order stream's own code in one process (OrderService, gateway, market data), as
 bench/server/breakdown.py runs it, on messages of 100 resting buy orders, with the
@@ -9,7 +9,8 @@ restored as the server restores it (`app.restore`: group commit, queryable store
 snapshots, the writer process on a SQLite file in a temporary directory). The stream's
 loop waits for the journal as the server's does (`Gateway.throttle`).
 
-Per order: the event loop's CPU, the writer process's CPU and the wall time; with the
+Per order: the event loop's CPU (and how much of it was in the kernel: page faults, the
+socket to the writer), the writer process's CPU and the wall time; with the
 journal on, also the loop's CPU in the committer's per-batch steps, timed around each
 call (per batch, so the timing costs nothing measurable): cutting a batch (taking the
 pending lists, pickling the last chunk of entries, grouping the effects), reading its
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import resource
 import statistics
 import tempfile
 import time
@@ -55,7 +57,7 @@ from bench.server.load import orders
 INSTRUMENTS = "ACME:1:1:10000"  # what bench.server.load's orders trade
 # The figures of every run, and with the journal on the committer's per-batch steps:
 # (label, owner, attribute).
-TOTALS = ("event loop CPU", "writer CPU", "wall time")
+TOTALS = ("event loop CPU", "event loop CPU in the kernel", "writer CPU", "wall time")
 STEPS: tuple[tuple[str, Any, str], ...] = (
     ("cut a batch", GroupCommit, "_cut"),
     ("read its store rows", Projection, "take"),
@@ -64,14 +66,15 @@ STEPS: tuple[tuple[str, Any, str], ...] = (
 )
 
 
-def _cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far, its threads' to the nanosecond (`schedstat`; /proc's
-    `stat` counts clock ticks, 10 ms: a third of a microsecond per order in a run of
-    30,000)."""
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """A process's CPU time so far, all its threads' or one's, to the nanosecond
+    (`schedstat`; /proc's `stat` counts clock ticks, 10 ms: a third of a microsecond per
+    order in a run of 30,000)."""
+    tasks = Path(f"/proc/{pid}/task")
     total = 0
-    for thread in Path(f"/proc/{pid}/task").iterdir():
+    for task in [tasks / str(thread)] if thread is not None else tasks.iterdir():
         with contextlib.suppress(FileNotFoundError):  # a thread that just ended
-            total += int((thread / "schedstat").read_text().split()[0])
+            total += int((task / "schedstat").read_text().split()[0])
     return total / 1e9
 
 
@@ -118,8 +121,9 @@ async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
     writer_pid = None if journal is None else journal.journal.pid
     count = sum(len(m.requests) for m in messages)
     with _timed_steps() as steps:
-        writer_began = 0.0 if writer_pid is None else _cpu_seconds(writer_pid)
+        writer_began = 0.0 if writer_pid is None else cpu_seconds(writer_pid)
         began, wall_began = time.process_time(), time.perf_counter()
+        kernel_began = resource.getrusage(resource.RUSAGE_THREAD).ru_stime
         for message in messages:
             service._apply_message(1, message.requests, queue)
             await gateway.throttle()
@@ -131,26 +135,29 @@ async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
         if reports:
             wire.stream_response(reports)
         loop_seconds = time.process_time() - began
+        kernel_seconds = resource.getrusage(resource.RUSAGE_THREAD).ru_stime - kernel_began
         wall_seconds = time.perf_counter() - wall_began
-        writer_seconds = 0.0 if writer_pid is None else _cpu_seconds(writer_pid) - writer_began
+        writer_seconds = 0.0 if writer_pid is None else cpu_seconds(writer_pid) - writer_began
     if journal is not None:
         await journal.close()
-    micros = dict(zip(TOTALS, (loop_seconds, writer_seconds, wall_seconds), strict=True))
+    micros = dict(zip(TOTALS, (loop_seconds, kernel_seconds, writer_seconds, wall_seconds),
+                      strict=True))
     if journal is not None:
         micros.update(steps)
     return {name: seconds / count * 1e6 for name, seconds in micros.items()}
 
 
-def per_order_us(orders_count: int, rounds: int = 5) -> dict[str, dict[str, float]]:
-    """Microseconds per order, journal off and on in turn for `rounds` rounds (each on a
-    fresh exchange and database): the median of each figure."""
+def per_order_us(orders_count: int, rounds: int = 5,
+                 modes: tuple[str, ...] = ("off", "on")) -> dict[str, dict[str, float]]:
+    """Microseconds per order, journal off and on (`modes`) in turn for `rounds` rounds
+    (each on a fresh exchange and database): the median of each figure."""
     requests = orders(orders_count)
     messages = [order_pb2.OrderStreamRequest(
         requests=[order_pb2.OrderRequest(new=o) for o in requests[i:i + PER_MESSAGE]])
         for i in range(0, orders_count, PER_MESSAGE)]
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
-    runs: dict[str, list[dict[str, float]]] = {"off": [], "on": []}
+    runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
     try:
         with tempfile.TemporaryDirectory(prefix="tradepit-loop-cost-") as directory:
             for _ in range(rounds):
@@ -166,8 +173,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=30_000, help="per run")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--modes", default="off,on", help="journal modes to run, in turn: "
+                        "one alone suits a run under valgrind")
     args = parser.parse_args()
-    for mode, figures in per_order_us(args.orders, args.rounds).items():
+    modes = tuple(args.modes.split(","))
+    if not modes or not set(modes) <= {"off", "on"}:
+        parser.error("--modes takes off, on or both, comma-separated")
+    for mode, figures in per_order_us(args.orders, args.rounds, modes).items():
         for name, micros in figures.items():
             print(f"journal {mode:3}  {name:40} {micros:6.2f} us/order")
 

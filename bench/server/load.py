@@ -77,16 +77,27 @@ async def unary_latency(channel: grpc.aio.Channel, metadata: Sequence[tuple[str,
     return Result("unary x1", count, seconds, 0, cuts[49], cuts[98])
 
 
+def stream_messages(count: int, per_message: int,
+                    start: int = 0) -> list[order_pb2.OrderStreamRequest]:
+    """`count` resting orders in OrderStream messages of `per_message` each."""
+    batch = orders(count, start=start)
+    return [order_pb2.OrderStreamRequest(requests=[order_pb2.OrderRequest(new=o)
+                                                   for o in batch[i:i + per_message]])
+            for i in range(0, count, per_message)]
+
+
 async def stream_throughput(channel: grpc.aio.Channel, metadata: Sequence[tuple[str, str]],
                             count: int, per_message: int, start: int = 0) -> Result:
     """One OrderStream; `per_message` orders in each request message."""
+    return await stream_sent(channel, metadata, stream_messages(count, per_message, start),
+                             per_message)
+
+
+async def stream_sent(channel: grpc.aio.Channel, metadata: Sequence[tuple[str, str]],
+                      messages: list[order_pb2.OrderStreamRequest], per_message: int) -> Result:
+    """Send messages built beforehand on one OrderStream, until every order is answered."""
     stub = order_pb2_grpc.OrderServiceStub(channel)
-    batch = orders(count, start=start)
-    messages = [
-        order_pb2.OrderStreamRequest(requests=[order_pb2.OrderRequest(new=o)
-                                               for o in batch[i:i + per_message]])
-        for i in range(0, count, per_message)
-    ]
+    count = sum(len(message.requests) for message in messages)
     call = stub.OrderStream(metadata=metadata)
     acked = rejected = 0
 
