@@ -52,7 +52,7 @@ from tradepit.store.projection import Projection
 from tradepit_client.v1 import order_pb2
 
 from bench.server.breakdown import PER_MESSAGE, UNLIMITED
-from bench.server.load import orders
+from bench.server.load import stream_messages
 
 INSTRUMENTS = "ACME:1:1:10000"  # what bench.server.load's orders trade
 # The figures of every run, and with the journal on the committer's per-batch steps:
@@ -151,10 +151,7 @@ def per_order_us(orders_count: int, rounds: int = 5,
                  modes: tuple[str, ...] = ("off", "on")) -> dict[str, dict[str, float]]:
     """Microseconds per order, journal off and on (`modes`) in turn for `rounds` rounds
     (each on a fresh exchange and database): the median of each figure."""
-    requests = orders(orders_count)
-    messages = [order_pb2.OrderStreamRequest(
-        requests=[order_pb2.OrderRequest(new=o) for o in requests[i:i + PER_MESSAGE]])
-        for i in range(0, orders_count, PER_MESSAGE)]
+    messages = stream_messages(orders_count, PER_MESSAGE)
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}

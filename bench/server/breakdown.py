@@ -35,7 +35,7 @@ from tradepit.server.order_service import OrderService
 from tradepit.server.ratelimit import RateLimiter
 from tradepit_client.v1 import order_pb2
 
-from bench.server.load import orders
+from bench.server.load import stream_messages
 
 PER_MESSAGE = 100
 UNLIMITED = 10**12
@@ -50,11 +50,8 @@ def _gateway(exchange: str) -> Gateway:
 
 
 async def _stages(orders_count: int, exchange_kind: str) -> dict[str, float]:
-    requests = orders(orders_count)
-    wire_requests = [
-        order_pb2.OrderStreamRequest(requests=[order_pb2.OrderRequest(new=o)
-                                               for o in requests[i:i + PER_MESSAGE]])
-        .SerializeToString() for i in range(0, orders_count, PER_MESSAGE)]
+    wire_requests = [message.SerializeToString()
+                     for message in stream_messages(orders_count, PER_MESSAGE)]
     seconds: dict[str, float] = {}
 
     began = time.process_time()

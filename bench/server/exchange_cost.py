@@ -49,7 +49,7 @@ from tradepit.server.ratelimit import RateLimiter
 from tradepit_client.v1 import order_pb2
 
 from bench.server.breakdown import PER_MESSAGE, UNLIMITED
-from bench.server.load import orders
+from bench.server.load import orders, stream_messages
 
 SHAPES = {"ExecutionReport": model.ExecutionReport, "TradePrint": model.TradePrint,
           "BookChange": model.BookChange, "StatusChange": model.StatusChange,
@@ -114,10 +114,7 @@ def _stream_path(exchange: Any, messages: list[order_pb2.OrderStreamRequest]) ->
 def stream_path_us(count: int, rounds: int) -> dict[str, float]:
     """Median microseconds per order of the stream's path with each exchange, alternating,
     with the server's collector settings."""
-    requests = orders(count)
-    messages = [order_pb2.OrderStreamRequest(
-        requests=[order_pb2.OrderRequest(new=o) for o in requests[i:i + PER_MESSAGE]])
-        for i in range(0, count, PER_MESSAGE)]
+    messages = stream_messages(count, PER_MESSAGE)
     spent: dict[str, list[float]] = {"python": [], "native": []}
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
