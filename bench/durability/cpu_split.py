@@ -27,7 +27,7 @@ from pathlib import Path
 import grpc
 import uvloop
 
-from bench.durability.loop_cost import cpu_seconds
+from bench.durability.loop_cost import cpu_seconds, waited_seconds
 from bench.durability.paired import WARM_UP
 from bench.durability.run import MODES, server
 from bench.server.breakdown import PER_MESSAGE
@@ -38,12 +38,6 @@ PERCENT = frozenset({"event loop busy", "event loop waiting for a CPU"})
 FIGURES = ("orders/s", "event loop us/order", "server's other threads us/order",
            "writer us/order", "client us/order", "event loop busy",
            "event loop waiting for a CPU")
-
-
-def _waited_seconds(pid: int) -> float:
-    """How long the process's main thread, the event loop, was ready to run and waited
-    for a CPU, so far."""
-    return int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
 
 
 def _children(pid: int) -> list[int]:
@@ -63,7 +57,7 @@ async def _measure(port: int, pid: int, orders: int) -> dict[str, float]:
         def now() -> tuple[float, ...]:
             loop = cpu_seconds(pid, pid)
             return (loop, cpu_seconds(pid) - loop, sum(map(cpu_seconds, writers)),
-                    time.process_time(), _waited_seconds(pid))
+                    time.process_time(), waited_seconds(pid, pid))
 
         before = now()
         result = await stream_sent(channel, metadata, measured, PER_MESSAGE)

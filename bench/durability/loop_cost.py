@@ -70,11 +70,20 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     """A process's CPU time so far, all its threads' or one's, to the nanosecond
     (`schedstat`; /proc's `stat` counts clock ticks, 10 ms: a third of a microsecond per
     order in a run of 30,000)."""
+    return _schedstat_seconds(pid, thread, 0)
+
+
+def waited_seconds(pid: int, thread: int | None = None) -> float:
+    """How long a process's threads, or one, were ready to run but waited for a CPU."""
+    return _schedstat_seconds(pid, thread, 1)
+
+
+def _schedstat_seconds(pid: int, thread: int | None, field: int) -> float:
     tasks = Path(f"/proc/{pid}/task")
     total = 0
     for task in [tasks / str(thread)] if thread is not None else tasks.iterdir():
         with contextlib.suppress(FileNotFoundError):  # a thread that just ended
-            total += int((task / "schedstat").read_text().split()[0])
+            total += int((task / "schedstat").read_text().split()[field])
     return total / 1e9
 
 
