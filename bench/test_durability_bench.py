@@ -11,7 +11,7 @@ import statistics
 import pytest
 
 from bench.durability.cpu_split import FIGURES, split
-from bench.durability.loop_cost import STEPS
+from bench.durability.loop_cost import STEPS, per_order_us
 from bench.durability.paired import Config, compare, median_interval, ratios
 from bench.durability.run import MODES, ROOT, markdown, run
 
@@ -33,6 +33,13 @@ def test_both_modes_answer_every_order_and_the_journal_recovers_whole():
     assert cost["off"]["writer CPU"] == 0  # no writer without the journal
     assert {label for label, _, _ in STEPS} <= set(cost["on"])
     assert cost["on"]["read its store rows"] > 0
+
+
+def test_the_loop_cost_can_warm_up_and_run_one_mode_alone():
+    cost = per_order_us(300, rounds=1, modes=("on",), warm_up=300)
+    assert list(cost) == ["on"]
+    assert cost["on"]["event loop CPU"] > 0 and cost["on"]["writer CPU"] > 0
+    assert cost["on"]["release its effects"] > 0  # the measured orders' batches, released
 
 
 def test_the_cpu_split_measures_each_process_and_the_writer_only_with_the_journal():

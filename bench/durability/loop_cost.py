@@ -1,6 +1,7 @@
 """What the journal costs the event loop per order, without the network.
 
-    python -m bench.durability.loop_cost [--orders N] [--rounds N] [--modes off,on]
+    python -m bench.durability.loop_cost [--orders N] [--warm-up N] [--rounds N]
+        [--modes off,on]
 
 The order stream's own code in one process (OrderService, gateway, market data), as
 bench/server/breakdown.py runs it, on messages of 100 resting buy orders, with the
@@ -19,6 +20,12 @@ market data, which the journal off releases per command). What the on run's loop
 beyond those is per command (admission; the append, which numbers the entry, notes its
 store rows and pickles entries a chunk at a time) or the price of sharing the machine
 with the writer's CPU.
+
+With `--warm-up N`, N orders go through the same exchange before the measured ones, as
+bench.durability.paired sends 5,000 before it times a stream: the first orders of a run
+also pay for growing the process's memory to what a batch in flight holds (with the
+journal on, the page faults of 20,000 orders from a fresh start are twice those of
+20,000 more).
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from tradepit.marketdata.hub import MarketDataHub
 from tradepit.server import wire
 from tradepit.server.__main__ import GC_THRESHOLDS
 from tradepit.server.app import build_exchange, restore
+from tradepit.server.gateway import Gateway, ReportQueue
 from tradepit.server.order_service import OrderService
 from tradepit.server.ratelimit import RateLimiter
 from tradepit.store.projection import Projection
@@ -112,8 +120,24 @@ def _timed_steps() -> Iterator[dict[str, float]]:
             setattr(owner, name, original)
 
 
-async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
-               directory: str) -> dict[str, float]:
+async def _stream(service: OrderService, gateway: Gateway, queue: ReportQueue,
+                  messages: list[order_pb2.OrderStreamRequest]) -> None:
+    """The order stream's loop (OrderService.OrderStream) over `messages`, until every
+    report has left, each message's reports encoded as the stream would send them."""
+    for message in messages:
+        service._apply_message(1, message.requests, queue)
+        await gateway.throttle()
+        reports = queue.drain()
+        if reports:
+            wire.stream_response(reports)
+    await gateway.settled()
+    reports = queue.drain()
+    if reports:
+        wire.stream_response(reports)
+
+
+async def _run(mode: str, warm_up: list[order_pb2.OrderStreamRequest],
+               messages: list[order_pb2.OrderStreamRequest], directory: str) -> dict[str, float]:
     settings = Settings(_env_file=None, durability=mode,  # type: ignore[call-arg]
                         database_url=f"sqlite:///{directory}/{mode}-{time.time_ns()}.db",
                         instruments=INSTRUMENTS, makers_enabled=False)
@@ -126,6 +150,7 @@ async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
     gateway.on_market_events(hub.on_market_events)
     service = OrderService(gateway, RateLimiter(UNLIMITED, UNLIMITED), UNLIMITED)
     queue = gateway.subscribe(1, UNLIMITED)
+    await _stream(service, gateway, queue, warm_up)
     journal = gateway.journal
     writer_pid = None if journal is None else journal.journal.pid
     count = sum(len(m.requests) for m in messages)
@@ -133,16 +158,7 @@ async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
         writer_began = 0.0 if writer_pid is None else cpu_seconds(writer_pid)
         began, wall_began = time.process_time(), time.perf_counter()
         kernel_began = resource.getrusage(resource.RUSAGE_THREAD).ru_stime
-        for message in messages:
-            service._apply_message(1, message.requests, queue)
-            await gateway.throttle()
-            reports = queue.drain()
-            if reports:
-                wire.stream_response(reports)
-        await gateway.settled()
-        reports = queue.drain()
-        if reports:
-            wire.stream_response(reports)
+        await _stream(service, gateway, queue, messages)
         loop_seconds = time.process_time() - began
         kernel_seconds = resource.getrusage(resource.RUSAGE_THREAD).ru_stime - kernel_began
         wall_seconds = time.perf_counter() - wall_began
@@ -156,11 +172,13 @@ async def _run(mode: str, messages: list[order_pb2.OrderStreamRequest],
     return {name: seconds / count * 1e6 for name, seconds in micros.items()}
 
 
-def per_order_us(orders_count: int, rounds: int = 5,
-                 modes: tuple[str, ...] = ("off", "on")) -> dict[str, dict[str, float]]:
+def per_order_us(orders_count: int, rounds: int = 5, modes: tuple[str, ...] = ("off", "on"),
+                 warm_up: int = 0) -> dict[str, dict[str, float]]:
     """Microseconds per order, journal off and on (`modes`) in turn for `rounds` rounds
-    (each on a fresh exchange and database): the median of each figure."""
-    messages = stream_messages(orders_count, PER_MESSAGE)
+    (each on a fresh exchange and database, `warm_up` orders before the measured ones):
+    the median of each figure."""
+    warm_up_messages = stream_messages(warm_up, PER_MESSAGE)
+    messages = stream_messages(orders_count, PER_MESSAGE, start=warm_up)
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
@@ -168,7 +186,7 @@ def per_order_us(orders_count: int, rounds: int = 5,
         with tempfile.TemporaryDirectory(prefix="tradepit-loop-cost-") as directory:
             for _ in range(rounds):
                 for mode, done in runs.items():
-                    done.append(uvloop.run(_run(mode, messages, directory)))
+                    done.append(uvloop.run(_run(mode, warm_up_messages, messages, directory)))
     finally:
         gc.set_threshold(*thresholds)
     return {mode: {name: statistics.median(run[name] for run in done) for name in done[0]}
@@ -178,6 +196,8 @@ def per_order_us(orders_count: int, rounds: int = 5,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=30_000, help="per run")
+    parser.add_argument("--warm-up", type=int, default=0,
+                        help="orders per run before the measured ones")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--modes", default="off,on", help="journal modes to run, in turn: "
                         "one alone suits a run under valgrind")
@@ -185,7 +205,7 @@ def main() -> None:
     modes = tuple(args.modes.split(","))
     if not modes or not set(modes) <= {"off", "on"}:
         parser.error("--modes takes off, on or both, comma-separated")
-    for mode, figures in per_order_us(args.orders, args.rounds, modes).items():
+    for mode, figures in per_order_us(args.orders, args.rounds, modes, args.warm_up).items():
         for name, micros in figures.items():
             print(f"journal {mode:3}  {name:40} {micros:6.2f} us/order")
 
