@@ -73,6 +73,55 @@ async def test_a_locked_database_refuses_new_commands_until_it_is_free(database:
     assert fresh_digest(sqlite_url(database)) == state_digest(running.gateway.exchange)
 
 
+async def test_a_stream_message_is_refused_whole_while_the_journal_cannot_write(
+        database: Path):
+    """A stream's message is admitted once: while commits fail, each of its requests
+    gets a REJECTED report (UNAVAILABLE) and none is applied; the refusals leave after
+    the reports of what was applied before them, once that is durable."""
+    running = await start(durable_settings(database, journal_busy_timeout_ms=100))
+    journal = running.gateway.journal
+    assert journal is not None
+    try:
+        async with Client(running.address) as client:
+            await client.create_account("streaming")
+            async with client.session() as session:
+                locker = sqlite3.connect(database, isolation_level=None)
+                locker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+                session.submit("ACME", BUY, 1, 9_000, type=LIMIT, client_order_id="first")
+                await session.flush()
+                await until(lambda: journal.failing is not None)
+                for i in range(3):
+                    session.submit("ACME", BUY, 1, 9_001 + i, type=LIMIT,
+                                   client_order_id=f"refused{i}")
+                session.cancel(client_order_id="first")
+                await session.flush()
+                await asyncio.sleep(0.2)
+                locker.execute("ROLLBACK")
+                locker.close()
+                reports = session.reports()
+                first = await asyncio.wait_for(anext(reports), 10)
+                assert (first.client_order_id, first.exec_type) == ("first",
+                                                                    common_pb2.EXEC_TYPE_NEW)
+                refused = [await asyncio.wait_for(anext(reports), 10) for _ in range(4)]
+                assert [r.client_order_id for r in refused] == [
+                    "refused0", "refused1", "refused2", "first"]
+                for report in refused:
+                    assert report.exec_type == common_pb2.EXEC_TYPE_REJECTED
+                    assert report.reject_reason == common_pb2.REJECT_REASON_UNAVAILABLE
+                    assert "cannot write its journal" in report.reject_message
+                session.submit("ACME", BUY, 1, 9_100, type=LIMIT, client_order_id="after")
+                await session.flush()
+                after = await asyncio.wait_for(anext(reports), 10)
+                assert (after.client_order_id, after.exec_type) == ("after",
+                                                                    common_pb2.EXEC_TYPE_NEW)
+            account = running.gateway.exchange.accounts[1]
+            assert set(account.client_order_ids) == {"first", "after"}
+            assert running.gateway.exchange.orders[1].status == common_pb2.ORDER_STATUS_NEW
+    finally:
+        await running.stop(None)
+    assert fresh_digest(sqlite_url(database)) == state_digest(running.gateway.exchange)
+
+
 async def test_a_full_disk_means_unavailable_then_recovery(tmp_path: Path):
     """A file-size limit of 0 on the running server's journal writer makes every journal
     write fail as a full disk would (it ignores SIGXFSZ, so the write returns EFBIG)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from tradepit.exchange.commands import CreateInstrument
 from tradepit.server.app import Running, start
 from tradepit_client import Client, TradepitError
 from tradepit_client.v1 import admin_pb2, common_pb2
@@ -188,3 +189,26 @@ async def test_a_stream_runs_ahead_of_a_slow_commit_by_a_bounded_amount(
                     break
             await sender
     assert journal.entries - before == messages * per_message
+
+
+async def test_a_committer_that_stops_fails_its_waiters_instead_of_leaving_them(
+        database: Path, caplog: pytest.LogCaptureFixture):
+    """A command applied behind the journal's back (a bug) is caught when its batch is
+    cut: the committer stops, the order waiting on that batch gets UNAVAILABLE rather
+    than waiting forever, and every later command is refused."""
+    running = await start(durable_settings(database, exchange="rust"))
+    try:
+        async with Client(running.address) as client:
+            await client.create_account("bystander")
+            running.gateway.exchange.execute(CreateInstrument("BETA", 1, 1, 100, 1_000, 1))
+            with pytest.raises(TradepitError) as waited:
+                await asyncio.wait_for(client.submit("ACME", BUY, 1, 9_000, type=LIMIT), 10)
+            assert waited.value.code == grpc.StatusCode.UNAVAILABLE
+            assert "did not happen" in waited.value.message
+            with pytest.raises(TradepitError) as later:
+                await client.submit("ACME", BUY, 1, 9_001, type=LIMIT)
+            assert later.value.code == grpc.StatusCode.UNAVAILABLE
+            assert "must be restarted" in later.value.message
+        assert "bypassed the journal" in caplog.text
+    finally:
+        await running.stop(None)

@@ -104,9 +104,9 @@ def test_either_form_makes_the_same_entries_in_the_writer() -> None:
             for entries in (taped, fields):
                 entries.add(sequence, kind_of(command), command)
             sequence += 1
-    batch = taped.take()
+    batch = taped.take(sequence)
     made = entries_of(batch)
-    assert made == entries_of(fields.take())
+    assert made == entries_of(fields.take(sequence))
     assert [entry.sequence for entry in made] == list(range(1, sequence))
     # and as the journal table's rows, grouped for its statements
     rows = journal_rows_of(batch)
@@ -127,7 +127,7 @@ def test_a_command_the_exchange_raised_on_is_journaled_all_the_same() -> None:
     with pytest.raises(TypeError):
         exchange.execute(unreadable)
     entries.add(6, kind_of(unreadable), unreadable)
-    assert entries_of(entries.take()) == [encode(5, listing), encode(6, unreadable)]
+    assert entries_of(entries.take(7)) == [encode(5, listing), encode(6, unreadable)]
 
 
 def test_a_command_that_bypassed_the_journal_is_caught() -> None:
@@ -138,6 +138,17 @@ def test_a_command_that_bypassed_the_journal_is_caught() -> None:
     exchange.execute(behind_its_back)
     with pytest.raises(RuntimeError, match="bypassed the journal"):
         entries.add(1, kind_of(behind_its_back), behind_its_back)
+
+
+def test_a_batch_with_a_command_that_bypassed_the_journal_is_refused() -> None:
+    """The order path adds nothing per taped command; the cut checks that the tape holds
+    exactly the entries the journal numbered."""
+    exchange = NativeExchange()
+    entries = TapedEntries(exchange.journal_tape, 1)
+    exchange.execute(CreateInstrument("ACME", 1, 1, 100, 1_000, 7))  # journaled as entry 1
+    exchange.execute(CreateInstrument("BETA", 1, 1, 100, 1_000, 8))  # behind its back
+    with pytest.raises(RuntimeError, match="tape is at entry 3, the journal at 2"):
+        entries.take(2)
 
 
 def test_a_tape_cut_short_is_refused() -> None:

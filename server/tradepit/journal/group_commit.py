@@ -83,6 +83,7 @@ class GroupCommit:
         # the reports and market events they produced.
         self._commands: list[Command] = []
         self._entries = FieldEntries() if entries is None else entries
+        self._add_each = self._entries.each_command
         self._reports: list[ExecutionReport] = []
         self._events: list[MarketEvent] = []
         # Releases from `after_pending`, each after the first n reports and m events.
@@ -119,15 +120,17 @@ class GroupCommit:
                          "the journal is behind; retry shortly")
 
     def append(self, command: Command, reports: list[ExecutionReport],
-               events: list[MarketEvent]) -> asyncio.Future[None]:
-        """Queue an applied command for the next commit, with the reports and market
-        events it produced; return the future that completes once it is durable and its
-        effects are released."""
-        kind = kind_of(command)  # a TypeError for what is not journaled, before any change
+               events: list[MarketEvent], *, raised: bool = False) -> asyncio.Future[None]:
+        """Queue an applied command (`raised`: one the exchange raised on, other than a
+        refusal) for the next commit, with the reports and market events it produced;
+        return the future that completes once it is durable and its effects are
+        released."""
         commands = self._commands
         sequence = self.next_sequence + len(commands)
+        if self._add_each or raised:
+            # kind_of: a TypeError for what is not journaled, before any change
+            self._entries.add(sequence, kind_of(command), command)
         commands.append(command)
-        self._entries.add(sequence, kind, command)
         if reports:
             self._reports += reports
         if events:
@@ -136,8 +139,8 @@ class GroupCommit:
             self.projection.note(sequence, command, reports, events)
         if len(commands) == 1:
             self._ready.set()
-        elif len(commands) >= self.batch_size:
-            self._full.set()
+        elif len(commands) == self.batch_size:
+            self._full.set()  # once: the committer waits only while there are fewer
         return self._covered
 
     def after_pending(self, release: Release) -> None:
@@ -180,8 +183,7 @@ class GroupCommit:
             self._give_up_at = asyncio.get_running_loop().time() + timeout
             self._ready.set()
             self._full.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await asyncio.wait([self._task])  # if it died, `_stopped` said why
         lost = len(self._commands)
         if self._snapshot_task is not None:
             await self._snapshot_task
@@ -205,6 +207,17 @@ class GroupCommit:
             log.critical("the journal's committer stopped; refusing every command",
                          exc_info=task.exception())
             self._closing = "the exchange's journal stopped; it must be restarted"
+            self._fail_waiters(self._in_flight, self._covered)
+
+    @staticmethod
+    def _fail_waiters(*futures: asyncio.Future[None] | None) -> None:
+        """Tell whoever waits on these that their commands were never made durable."""
+        for future in futures:
+            if future is not None and not future.done():
+                future.set_exception(Reject(
+                    RejectCode.UNAVAILABLE,
+                    "the exchange stopped before this was durable; it did not happen"))
+                future.exception()  # retrieved: no "never retrieved" warning
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -229,11 +242,7 @@ class GroupCommit:
             self._covered = loop.create_future()
             if not await self._commit(batch, len(commands), rows):
                 self._commands[:0] = commands  # for close() to count
-                for future in (in_flight, self._covered):
-                    future.set_exception(Reject(
-                        RejectCode.UNAVAILABLE,
-                        "the exchange stopped before this was durable; it did not happen"))
-                    future.exception()  # retrieved: no "never retrieved" warning
+                self._fail_waiters(in_flight, self._covered)
                 return
             self._release(effects)
             self._in_flight = None
@@ -244,8 +253,8 @@ class GroupCommit:
         """Take the pending commands as a batch: their entries, for the writer, and their
         effects in runs between the releases. A snapshot is captured if one is due (the
         state is the batch's last entry's)."""
+        batch = self._entries.take(self.next_sequence + len(self._commands))
         commands, self._commands = self._commands, []
-        batch = self._entries.take()
         reports, self._reports = self._reports, []
         events, self._events = self._events, []
         releases, self._releases = self._releases, []

@@ -35,16 +35,23 @@ CHUNK = 100
 
 
 class PendingEntries(Protocol):
+    # Whether `add` is needed for every command applied. False when the exchange writes
+    # the entries of the commands it applies itself: then only one it raised on is added.
+    each_command: bool
+
     def add(self, sequence: int, kind: str, command: Command) -> None:
         """Journal `command`, just applied (or raised on), as entry `sequence`."""
 
-    def take(self) -> Batch:
-        """Everything added since the last call, for the writer."""
+    def take(self, next_sequence: int) -> Batch:
+        """Everything since the last call, for the writer: the entries before
+        `next_sequence`."""
 
 
 class FieldEntries:
     """Entries as (sequence, kind, field values), pickled CHUNK at a time: a plain tuple
     of fields, not the command, pickles 2.5x faster than a named tuple."""
+
+    each_command = True
 
     def __init__(self) -> None:
         self._entries: list[tuple[int, str, tuple[Any, ...]]] = []
@@ -60,7 +67,7 @@ class FieldEntries:
         self._chunks.append(pickle.dumps(self._entries, protocol=pickle.HIGHEST_PROTOCOL))
         self._entries = []
 
-    def take(self) -> Batch:
+    def take(self, next_sequence: int) -> Batch:
         if self._entries:
             self._seal()
         chunks, self._chunks = self._chunks, []
@@ -78,25 +85,36 @@ class Tape(Protocol):
 
 class TapedEntries:
     """Entries the exchange wrote on its tape as it applied the commands, numbered from
-    the group commit's next sequence on."""
+    the group commit's next sequence on. The order path calls nothing here per command
+    (three Python calls fewer per order); that the tape and the journal agree is checked
+    once per batch."""
+
+    each_command = False
 
     def __init__(self, tape: Tape, next_sequence: int) -> None:
         tape.start_tape(next_sequence)
         self._tape = tape
 
     def add(self, sequence: int, kind: str, command: Command) -> None:
+        """A command the exchange raised on: taped already if it raised after the change,
+        otherwise encoded here."""
         taped = self._tape.tape_next()
         if taped == sequence + 1:
             return
-        if taped != sequence:
-            raise RuntimeError(f"the exchange's journal tape is at entry {taped}, the "
-                               f"journal at {sequence}: a command bypassed the journal")
+        self._check(taped, sequence)
         # The exchange raised on it before any change, and wrote nothing: encoded here.
         entry = encode_fields(sequence, kind, tuple(command))
         self._tape.tape_encoded(kind, entry.arrived_ns, entry.payload)
 
-    def take(self) -> Batch:
+    def take(self, next_sequence: int) -> Batch:
+        self._check(self._tape.tape_next(), next_sequence)
         return "tape", [self._tape.take_tape()]
+
+    @staticmethod
+    def _check(taped: int | None, sequence: int) -> None:
+        if taped != sequence:
+            raise RuntimeError(f"the exchange's journal tape is at entry {taped}, the "
+                               f"journal at {sequence}: a command bypassed the journal")
 
 
 def pending_entries(exchange: Any, next_sequence: int) -> PendingEntries:

@@ -48,6 +48,15 @@ class ReportQueue:
             self._reports.append(report)
         self._ready.set()
 
+    def put_many(self, reports: list[StreamReport]) -> None:
+        """`put` each, in one call: what fits, and overflowed if not all did."""
+        room = self._size - len(self._reports)
+        if len(reports) > room:
+            self.overflowed = True
+            reports = reports[:max(room, 0)]
+        self._reports += reports
+        self._ready.set()
+
     def wake(self) -> None:
         self._ready.set()
 
@@ -112,11 +121,17 @@ class Gateway:
         finally:
             await self.settled()
 
+    def admit(self) -> None:
+        """Raise `Reject` (UNAVAILABLE) while a command could not be made durable."""
+        if self.journal is not None:
+            self.journal.admit()
+
     def apply(self, make: Callable[[int], Command], *, admit: bool = True) -> Any:
         """Apply a command now; its effects leave once it is durable, and nothing waits.
 
         A refusal (`Reject`) changed nothing and is not journaled. `admit=False` skips
-        the journal's admission check, for the second half of a pair applied together.
+        the journal's admission check, for commands admitted together (`admit`): the
+        second half of a pair, or the requests of one stream message.
         """
         journal = self.journal
         if journal is not None and admit:
@@ -132,8 +147,8 @@ class Gateway:
             raise
         except Exception:
             self._last_time = stamp
-            self._record(command)  # it may have changed state: keep the journal faithful
-            raise
+            self._record(command, raised=True)  # it may have changed state: keep the
+            raise  # journal faithful
         self._last_time = stamp
         self._record(command)
         for listener in self._command_listeners:
@@ -184,10 +199,10 @@ class Gateway:
                 listener(events)
         return reports, events
 
-    def _record(self, command: Command) -> None:
+    def _record(self, command: Command, raised: bool = False) -> None:
         reports, events = self._take_effects()
         if self.journal is not None:
-            self.journal.append(command, reports, events)
+            self.journal.append(command, reports, events, raised=raised)
         elif reports or events:
             self.release(reports, events)
 
@@ -212,7 +227,22 @@ class Gateway:
                 del self._streams[account_id]
 
     def _publish(self, reports: list[ExecutionReport]) -> None:
+        """Each report to its account's order streams, in order. A durable batch's many
+        go to each stream in one call (`put_many`), not one call per report."""
         streams = self._streams
+        if len(reports) == 1:
+            for queue in streams.get(reports[0].account_id, ()):
+                queue.put(reports[0])
+            return
+        streamed: dict[int, list[StreamReport]] = {}
         for report in reports:
-            for queue in streams.get(report.account_id, ()):
-                queue.put(report)
+            account_id = report.account_id
+            if account_id in streams:
+                theirs = streamed.get(account_id)
+                if theirs is None:
+                    streamed[account_id] = [report]
+                else:
+                    theirs.append(report)
+        for account_id, theirs in streamed.items():
+            for queue in streams[account_id]:
+                queue.put_many(theirs)

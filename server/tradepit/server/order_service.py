@@ -147,12 +147,25 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                        queue: ReportQueue) -> None:
         """Apply one message's requests in order, without waiting: a stream's
         acknowledgements are its reports, which leave only once the journal holds the
-        requests. Its orders (new and amend) take their rate-limit tokens at once; those
+        requests. The message is admitted whole (one check, not one per request): while
+        the journal cannot take commands, each of its requests is refused with the
+        reason. Its orders (new and amend) take their rate-limit tokens at once; those
         beyond what the account's bucket holds are refused, as one check each would."""
+        gateway = self._gateway
+
+        def refuse(request: order_pb2.OrderRequest, reject: Reject) -> None:
+            # After the reports of the requests before it, which wait for the journal.
+            gateway.after_pending(partial(queue.put, _refusal(request, reject, gateway.now())))
+
+        try:
+            gateway.admit()
+        except Reject as reject:
+            for request in requests:
+                refuse(request, reject)
+            return
         kinds = [request.WhichOneof("request") for request in requests]
         allowed = self._limiter.grant(
             account_id, kinds.count("new") + kinds.count("amend")) if kinds else 0
-        gateway = self._gateway
         for request, kind in zip(requests, kinds, strict=True):
             try:
                 if kind == "new" or kind == "amend":
@@ -160,12 +173,11 @@ class OrderService(order_pb2_grpc.OrderServiceServicer):
                         raise self._limiter.refusal(account_id)
                     allowed -= 1
                     gateway.apply(_submit(account_id, request.new) if kind == "new"
-                                  else _amend(account_id, request.amend))
+                                  else _amend(account_id, request.amend), admit=False)
                 elif kind == "cancel":
-                    gateway.apply(_cancel(account_id, request.cancel))
+                    gateway.apply(_cancel(account_id, request.cancel), admit=False)
                 else:
                     raise Reject(RejectCode.INVALID_ARGUMENT,
                                  "an OrderRequest must set one of new, cancel or amend")
             except Reject as reject:
-                # After the reports of the requests before it, which wait for the journal.
-                gateway.after_pending(partial(queue.put, _refusal(request, reject, gateway.now())))
+                refuse(request, reject)
