@@ -147,8 +147,9 @@ class Gateway:
             raise
         except Exception:
             self._last_time = stamp
-            self._record(command, raised=True)  # it may have changed state: keep the
-            raise  # journal faithful
+            # It may have changed state: keep the journal faithful.
+            self._record(command, raised=True)
+            raise
         self._last_time = stamp
         self._record(command)
         for listener in self._command_listeners:
