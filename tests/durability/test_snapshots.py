@@ -103,9 +103,15 @@ async def test_a_snapshot_child_that_fails_costs_that_snapshot_only(database_url
     monkeypatch.setattr("tradepit.journal.snapshots.capture", _broken_capture)
     running = await start(durable_settings(database_url, snapshot_every=EVERY))
     try:
+        ledger = Ledger()
         with caplog.at_level(logging.INFO, logger="tradepit.journal"):
-            await run_load(running.address, Ledger(), seed=5, tag="f", accounts=2,
-                           duration=0.4)
+            # Until a snapshot has been due and its child has failed: a slow host may
+            # journal fewer than EVERY entries in one round.
+            for round_ in range(20):
+                await run_load(running.address, ledger, seed=5 + round_, tag=f"f{round_}",
+                               accounts=2, duration=0.4)
+                if "the snapshot process exited" in caplog.text:
+                    break
     finally:
         monkeypatch.undo()
         await running.stop(None)

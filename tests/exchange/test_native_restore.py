@@ -1,11 +1,10 @@
-"""Crash recovery of the native exchange: `Exchange.restore` rebuilds it from its saved
-`state()` and book snapshots (pickled, as the server saves them), and the rebuilt exchange
-is the original: the same state, then the same results, reports, market events and state
-as the Python exchange for the rest of a seeded stream. Bad saves are refused."""
+"""Crash recovery of the native exchange: `Exchange.restore` rebuilds it from the bytes
+its `snapshot()` gave, and the rebuilt exchange is the original: the same state, then
+the same results, reports, market events and state as the Python exchange for the rest
+of a seeded stream. Bytes that are not a whole snapshot of this engine are refused."""
 
 from __future__ import annotations
 
-import pickle
 import struct
 from typing import Any
 
@@ -19,15 +18,7 @@ from .test_native_parity import SHAPES, _events, _python_result, _run, native  #
 COMMANDS = 10_000
 HALFWAY = 5_000
 OPEN = (1, 2)  # NEW, PARTIALLY_FILLED
-# Fields of a `state()` order record.
-ORDER_ID, SYMBOL, BOOK_ID, STATUS = 0, 3, 23, 19
-
-
-def _save(exchange: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """What the server saves: the state and each listed symbol's book, through pickle."""
-    books = {symbol: exchange.book_view(symbol).snapshot()
-             for symbol in exchange.listed_symbols()}
-    return pickle.loads(pickle.dumps((exchange.state(), books)))
+STATUS = 19  # of a `state()` order record
 
 
 def _step(python: Exchange, rust: Any, index: int, command: Any) -> None:
@@ -59,9 +50,8 @@ def test_a_restored_exchange_goes_on_as_the_original(seed: int) -> None:
     from tradepit._native import Exchange as NativeExchange
 
     python, original, rest = _halfway(seed)
-    state, books = _save(original)
-    assert any(order[STATUS] in OPEN for order in state["orders"]), "orders rest"
-    restored = NativeExchange.restore(SHAPES, state, books)
+    assert any(order[STATUS] in OPEN for order in original.state()["orders"]), "orders rest"
+    restored = NativeExchange.restore(SHAPES, original.snapshot())
     assert restored.state() == original.state() == python_state(python)
     assert restored.next_ids() == original.next_ids()
     assert restored.limits() == original.limits()
@@ -75,56 +65,24 @@ def test_a_restored_exchange_goes_on_as_the_original(seed: int) -> None:
     assert python.audit() == [] and restored.audit() == []
 
 
-def _without_order(snapshot: bytes, book_id: int) -> bytes:
-    """The snapshot with one resting order taken out."""
-    words = list(struct.unpack(f"<{len(snapshot) // 8}q", snapshot))
-    header, at = words[:5], 5
-    sides = []
-    for _ in range(2):
-        count = words[at]
-        orders = [words[at + 1 + 11 * k: at + 12 + 11 * k] for k in range(count)]
-        sides.append([order for order in orders if order[0] != book_id])
-        at += 1 + 11 * count
-    out = header
-    for orders in sides:
-        out += [len(orders), *(word for order in orders for word in order)]
-    return struct.pack(f"<{len(out)}q", *out)
-
-
 @pytest.mark.usefixtures("native")
-def test_restore_refuses_a_save_that_does_not_fit() -> None:
+def test_restore_refuses_bytes_that_are_not_a_whole_snapshot() -> None:
     from tradepit._native import Exchange as NativeExchange
 
     _, original, _ = _halfway(3)
-    state, books = _save(original)
-    order = next(order for order in state["orders"] if order[STATUS] in OPEN)
-    symbol = order[SYMBOL]
-
-    missing = dict(books)
-    missing[symbol] = _without_order(books[symbol], order[BOOK_ID])
-    assert len(missing[symbol]) == len(books[symbol]) - 8 * 11
+    snapshot = original.snapshot()
+    (version,) = struct.unpack_from("<I", snapshot)
+    with pytest.raises(ValueError, match=r"^the exchange parts do not decode: "):
+        NativeExchange.restore(SHAPES, snapshot[:-1])
+    with pytest.raises(ValueError, match=r"^2 bytes follow the exchange parts$"):
+        NativeExchange.restore(SHAPES, snapshot + b"xy")
+    other = struct.pack("<I", version + 1) + snapshot[4:]
     with pytest.raises(ValueError, match=(
-            rf"^open order {order[ORDER_ID]} is not in the {symbol} book "
-            rf"\(book id {order[BOOK_ID]}\)$")):
-        NativeExchange.restore(SHAPES, state, missing)
+            rf"^exchange parts of version {version + 1}; this engine reads version "
+            rf"{version}$")):
+        NativeExchange.restore(SHAPES, other)
+    with pytest.raises(ValueError, match=r"^shapes lacks Fill$"):
+        NativeExchange.restore({k: v for k, v in SHAPES.items() if k != "Fill"}, snapshot)
 
-    unlisted = {**books, "ZZZ": books[symbol]}
-    with pytest.raises(ValueError, match=r"^book snapshot for ZZZ, which is not listed$"):
-        NativeExchange.restore(SHAPES, state, unlisted)
-
-    lacking = {name: data for name, data in books.items() if name != symbol}
-    with pytest.raises(ValueError, match=rf"^no book snapshot for listed symbol {symbol}$"):
-        NativeExchange.restore(SHAPES, state, lacking)
-
-    acknowledged = next(i for i, o in enumerate(state["orders"]) if o[-1] is not None)
-    orders = list(state["orders"])
-    record = orders[acknowledged]
-    orders[acknowledged] = (*record[:-1], record[-1]._replace(timestamp_ns=-1))
-    with pytest.raises(ValueError, match=rf"^order {record[ORDER_ID]}: its acknowledgement"):
-        NativeExchange.restore(SHAPES, {**state, "orders": orders}, books)
-
-    with pytest.raises(ValueError, match=r"^shapes: shapes lacks Fill$"):
-        NativeExchange.restore({k: v for k, v in SHAPES.items() if k != "Fill"}, state, books)
-
-    # The saves themselves were fine.
-    assert NativeExchange.restore(SHAPES, state, books).state() == original.state()
+    # The snapshot itself was fine.
+    assert NativeExchange.restore(SHAPES, snapshot).state() == original.state()

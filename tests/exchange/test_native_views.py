@@ -19,8 +19,10 @@ from tradepit.exchange.commands import (
     RemoveInstrument,
     SubmitOrder,
 )
+from tradepit.exchange.digest import order_rows
 from tradepit.exchange.errors import Reject
 from tradepit.exchange.exchange import Exchange
+from tradepit.exchange.native import NativeExchange
 
 from .streams import random_commands, setup
 from .test_native_parity import SHAPES
@@ -28,7 +30,7 @@ from .test_native_parity import SHAPES
 COMMANDS = 5_000
 ACCOUNT_FIELDS = ("account_id", "name", "key_hash", "system", "cash", "reserved_cash",
                   "fees_paid", "deposits", "deposited_value", "traded_quantity",
-                  "traded_notional", "report_sequence")
+                  "traded_notional", "report_sequence", "fill_count")
 POSITION_FIELDS = ("quantity", "reserved", "cost_basis", "realised_pnl", "available")
 ORDER_FIELDS = (*(f.name for f in dataclasses.fields(model.OrderState)), "is_open",
                 "average_price")
@@ -147,6 +149,18 @@ def test_orders(exchanges: tuple[Exchange, Any]) -> None:
     assert acknowledged > len(python.orders) // 2
     statuses = {int(o.status) for o in python.orders.values()}
     assert len(statuses) >= 4, statuses
+
+
+def test_order_digest_rows(exchanges: tuple[Exchange, Any]) -> None:
+    """The rows the state digest reads from the Rust exchange in one call are the
+    Python exchange's, value and type alike (the digest pickles them)."""
+    python, rust = exchanges
+    rows = NativeExchange(native=rust).order_digest_rows()
+    expected = order_rows(python)
+    assert len(rows) == len(expected) == len(python.orders) > 0
+    for got, want in zip(rows, expected, strict=True):
+        assert got == want, f"order {want[0]}"
+        assert [type(v) for v in got] == [type(v) for v in want], f"order {want[0]}"
 
 
 def test_instruments(exchanges: tuple[Exchange, Any]) -> None:

@@ -5,7 +5,9 @@
 mod exchange_stream;
 
 use exchange_stream::{command, setup, Rng};
-use tradepit_engine::exchange::{Command, Exchange, ExchangeParts, Limits, OrderStatus, Report};
+use tradepit_engine::exchange::{
+    Command, Exchange, ExchangeParts, Limits, OrderStatus, Report, PARTS_VERSION,
+};
 
 /// Applies a command; what it returned and everything it published, comparable.
 fn run(x: &mut Exchange, command: &Command) -> (String, Vec<Report>, String) {
@@ -76,6 +78,39 @@ fn first_open(parts: &ExchangeParts) -> usize {
         .iter()
         .position(|o| o.is_open())
         .expect("an open order")
+}
+
+#[test]
+fn parts_come_back_from_their_bytes_as_they_were() {
+    let p = parts();
+    assert!(p.accounts.iter().any(|a| !a.fills.is_empty()), "some fills");
+    assert!(p.orders.iter().any(|o| o.acknowledged.is_some()));
+    let bytes = p.to_bytes();
+    assert_eq!(bytes[..4], PARTS_VERSION.to_le_bytes());
+    let back = ExchangeParts::from_bytes(&bytes).expect("decodes");
+    assert_eq!(back, p);
+    let restored = Exchange::restore(back).expect("restores");
+    assert_eq!(restored.to_parts(), p);
+}
+
+#[test]
+fn bytes_that_are_not_whole_parts_of_this_version_are_refused() {
+    let bytes = parts().to_bytes();
+    let error = |b: &[u8]| ExchangeParts::from_bytes(b).expect_err("refused").0;
+    assert_eq!(error(&bytes[..3]), "3 bytes cannot hold exchange parts");
+    let mut other = bytes.clone();
+    other[..4].copy_from_slice(&(PARTS_VERSION + 1).to_le_bytes());
+    assert_eq!(
+        error(&other),
+        format!(
+            "exchange parts of version {}; this engine reads version {PARTS_VERSION}",
+            PARTS_VERSION + 1
+        )
+    );
+    assert!(error(&bytes[..bytes.len() - 1]).starts_with("the exchange parts do not decode: "));
+    let mut longer = bytes.clone();
+    longer.extend_from_slice(b"xy");
+    assert_eq!(error(&longer), "2 bytes follow the exchange parts");
 }
 
 #[test]

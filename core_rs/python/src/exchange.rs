@@ -15,10 +15,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 use tradepit_engine::exchange::{
-    Account, Acknowledgement, ClientIdState, Command, Exchange, ExchangeError, ExchangeParts,
-    ExecType, FeeRates, Fill, Instrument, Limits, Liquidity, MarketEvent, Order, OrderRef,
-    OrderReports, OrderRequest, OrderStatus, Outcome, Position, RejectCode, Report, Submit,
-    SymbolMap, TradePrint, TradingStatus,
+    Account, Command, Exchange, ExchangeError, ExchangeParts, Fill, Instrument, Limits,
+    MarketEvent, Order, OrderRef, OrderReports, Outcome, Report, Submit, TradePrint,
 };
 
 use crate::errors::to_py_err;
@@ -203,25 +201,19 @@ impl PyExchange {
         })
     }
 
-    /// An exchange rebuilt from what a running one saved: `state` as `state()` gave it
-    /// (its "books" entry, hashes only, is not read) and `books`, each listed symbol's
-    /// `book_view(symbol).snapshot()`. Anything that does not fit together raises
-    /// `ValueError` naming the problem.
+    /// An exchange rebuilt from `snapshot()`'s bytes. Bytes that do not decode, or
+    /// parts that do not fit together, raise `ValueError` naming the problem.
     #[staticmethod]
-    fn restore(
-        py: Python<'_>,
-        shapes: &Bound<'_, PyDict>,
-        state: &Bound<'_, PyDict>,
-        books: &Bound<'_, PyDict>,
-    ) -> PyResult<Self> {
-        let shapes = within(|| "shapes".to_owned(), Shapes::read(py, shapes))?;
-        let (parts, acknowledgements) = restore_parts(state, books)?;
-        let exchange = Exchange::restore(parts).map_err(|e| PyValueError::new_err(e.0))?;
+    fn restore(py: Python<'_>, shapes: &Bound<'_, PyDict>, snapshot: &[u8]) -> PyResult<Self> {
+        let shapes = Shapes::read(py, shapes)?;
+        let exchange = py
+            .detach(|| ExchangeParts::from_bytes(snapshot).and_then(Exchange::restore))
+            .map_err(|e| PyValueError::new_err(e.0))?;
         let mut symbols = SymbolStrings::default();
         for instrument in exchange.instruments().chain(exchange.delisted()) {
             symbols.learn(py, &instrument.symbol);
         }
-        let restored = PyExchange {
+        Ok(PyExchange {
             exchange,
             shapes,
             reports: PyList::empty(py).unbind(),
@@ -229,19 +221,15 @@ impl PyExchange {
             symbols,
             tape: None,
             notes: None,
-        };
-        // The engine keeps an acknowledgement's sequence and kind and rebuilds the rest:
-        // the rebuilt report must be the one saved.
-        for (order_id, saved) in acknowledgements {
-            let order = restored.exchange.order(order_id).expect("a restored order");
-            let rebuilt = order.acknowledgement().expect("acknowledged");
-            if !restored.report(py, &rebuilt)?.eq(saved.bind(py))? {
-                return Err(PyValueError::new_err(format!(
-                    "order {order_id}: its acknowledgement is not the report its state gives"
-                )));
-            }
-        }
-        Ok(restored)
+        })
+    }
+
+    /// The whole state as bytes (the engine's `ExchangeParts::to_bytes`, each book's
+    /// snapshot among them): what `restore` rebuilds it from. The outboxes are not
+    /// part of it.
+    fn snapshot<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        let bytes = py.detach(|| self.exchange.to_parts().to_bytes());
+        PyBytes::new(py, &bytes)
     }
 
     /// Apply one command. The result by command: SubmitOrder, CancelOrder and AmendOrder
@@ -499,6 +487,35 @@ impl PyExchange {
     /// Python exchange's, it notes an empty position for every symbol it looks at.
     fn audit(&mut self) -> Vec<String> {
         self.exchange.audit_mut()
+    }
+
+    /// Per order, in id order, the fields the state digest covers, as the digest lists
+    /// them (tradepit/exchange/digest.py): one call, where reading them through views
+    /// costs a view and sixteen attribute reads per order.
+    fn order_digest_rows<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let rows = PyList::empty(py);
+        for o in self.exchange.orders() {
+            let values: [Bound<'py, PyAny>; 16] = [
+                o.order_id.into_pyobject(py)?.into_any(),
+                o.account_id.into_pyobject(py)?.into_any(),
+                PyString::new(py, &o.client_order_id).into_any(),
+                PyString::new(py, &o.symbol).into_any(),
+                o.side.into_pyobject(py)?.into_any(),
+                int(py, o.price)?,
+                int(py, o.quantity)?,
+                o.status.code().into_pyobject(py)?.into_any(),
+                int(py, o.filled_quantity)?,
+                int(py, o.filled_notional)?,
+                int(py, o.fees)?,
+                int(py, o.leaves)?,
+                int(py, o.reserved_cash)?,
+                o.book_id.into_pyobject(py)?.into_any(),
+                o.created_ns.into_pyobject(py)?.into_any(),
+                o.updated_ns.into_pyobject(py)?.into_any(),
+            ];
+            rows.append(PyTuple::new(py, values)?)?;
+        }
+        Ok(rows)
     }
 
     /// The whole state as plain values, in the layout `tests/exchange/state.py` gives
@@ -1035,285 +1052,5 @@ fn to_command(kind: Kind, command: &Bound<'_, PyAny>) -> PyResult<Command> {
             symbol: at(f, 0)?,
             timestamp: at(f, 1)?,
         },
-    })
-}
-
-// ------------------------------------------------------------------ state in (restore)
-
-/// `result`, its error (any kind) turned into a `ValueError` that says where.
-fn within<T>(place: impl FnOnce() -> String, result: PyResult<T>) -> PyResult<T> {
-    result.map_err(|error| {
-        // A ValueError's own message; any other error's with its type.
-        let what = Python::attach(|py| {
-            if error.is_instance_of::<PyValueError>(py) {
-                error.value(py).to_string()
-            } else {
-                error.to_string()
-            }
-        });
-        PyValueError::new_err(format!("{}: {what}", place()))
-    })
-}
-
-/// An entry of the saved state.
-fn entry<'py>(state: &Bound<'py, PyDict>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    state
-        .get_item(name)?
-        .ok_or_else(|| PyValueError::new_err(format!("state lacks {name:?}")))
-}
-
-/// A record of `size` fields (a tuple, or a list).
-fn record<'py>(value: &Bound<'py, PyAny>, size: usize) -> PyResult<Bound<'py, PyTuple>> {
-    let fields = match value.cast::<PyTuple>() {
-        Ok(tuple) => tuple.clone(),
-        Err(_) => value.cast::<PyList>()?.to_tuple(),
-    };
-    if fields.len() != size {
-        return Err(PyValueError::new_err(format!(
-            "{} fields, not {size}",
-            fields.len()
-        )));
-    }
-    Ok(fields)
-}
-
-/// The items of a list (or any iterable) in the saved state.
-fn items<'py>(value: &Bound<'py, PyAny>) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    value.try_iter()?.collect()
-}
-
-/// A code an enum must know.
-fn code<T>(value: i64, what: &str, from_code: fn(i64) -> Option<T>) -> PyResult<T> {
-    from_code(value).ok_or_else(|| PyValueError::new_err(format!("{value} is not a {what}")))
-}
-
-/// The engine's parts from a saved state and book snapshots, and the saved
-/// acknowledgement of each order that has one (to check against the rebuilt one).
-#[allow(clippy::type_complexity)]
-fn restore_parts(
-    state: &Bound<'_, PyDict>,
-    books: &Bound<'_, PyDict>,
-) -> PyResult<(ExchangeParts, Vec<(i64, Py<PyAny>)>)> {
-    let mut accounts = Vec::new();
-    for (k, value) in items(&entry(state, "accounts")?)?.iter().enumerate() {
-        accounts.push(within(
-            || format!("state['accounts'][{k}]"),
-            account_in(value),
-        )?);
-    }
-    let mut orders = Vec::new();
-    let mut acknowledgements = Vec::new();
-    for (k, value) in items(&entry(state, "orders")?)?.iter().enumerate() {
-        let (order, saved) = within(|| format!("state['orders'][{k}]"), order_in(value))?;
-        if let Some(saved) = saved {
-            acknowledgements.push((order.order_id, saved));
-        }
-        orders.push(order);
-    }
-    let mut listings = [Vec::new(), Vec::new()];
-    for (name, list) in ["instruments", "delisted"].into_iter().zip(&mut listings) {
-        for (k, value) in items(&entry(state, name)?)?.iter().enumerate() {
-            list.push(within(
-                || format!("state[{name:?}][{k}]"),
-                instrument_in(value),
-            )?);
-        }
-    }
-    let [instruments, delisted] = listings;
-    let fees_collected = within(
-        || "state['fees_collected']".to_owned(),
-        entry(state, "fees_collected")?.extract::<i128>(),
-    )?;
-    let next_ids = within(
-        || "state['next_ids']".to_owned(),
-        entry(state, "next_ids")?.extract::<(i64, i64, i64)>(),
-    )?;
-    let (maker_fee_bps, taker_fee_bps, max_order_quantity, max_order_notional) = within(
-        || "state['limits']".to_owned(),
-        entry(state, "limits")?.extract::<(i128, i128, i128, i128)>(),
-    )?;
-    let mut snapshots = Vec::with_capacity(books.len());
-    for (symbol, bytes) in books.iter() {
-        let symbol = within(|| "books".to_owned(), symbol.extract::<String>())?;
-        let bytes = within(
-            || format!("books[{symbol:?}]"),
-            bytes
-                .cast::<PyBytes>()
-                .map(|b| b.as_bytes().to_vec())
-                .map_err(Into::into),
-        )?;
-        snapshots.push((symbol, bytes));
-    }
-    let parts = ExchangeParts {
-        limits: Limits {
-            maker_fee_bps,
-            taker_fee_bps,
-            max_order_quantity,
-            max_order_notional,
-        },
-        accounts,
-        orders,
-        instruments,
-        delisted,
-        books: snapshots,
-        fees_collected,
-        next_ids,
-    };
-    Ok((parts, acknowledgements))
-}
-
-/// An account from its `state()` record.
-fn account_in(value: &Bound<'_, PyAny>) -> PyResult<Account> {
-    let f = record(value, 17)?;
-    let account_id: i64 = at(&f, 0)?;
-    let twice = |what: &str, symbol: String| {
-        PyValueError::new_err(format!("account {account_id}: {what} in {symbol} twice"))
-    };
-    let share_deposits = SymbolMap::from_entries(at::<Vec<(String, i128)>>(&f, 8)?)
-        .map_err(|symbol| twice("share deposits", symbol))?;
-    let positions = at::<Vec<(String, i128, i128, i128, i128)>>(&f, 12)?
-        .into_iter()
-        .map(|(symbol, quantity, reserved, cost_basis, realised_pnl)| {
-            let position = Position {
-                quantity,
-                reserved,
-                cost_basis,
-                realised_pnl,
-            };
-            (symbol, position)
-        });
-    let positions =
-        SymbolMap::from_entries(positions).map_err(|symbol| twice("a position", symbol))?;
-    let client_ids: Vec<(String, i64)> = at(&f, 15)?;
-    let mut client_order_ids =
-        HashMap::with_capacity_and_hasher(client_ids.len(), ClientIdState::default());
-    for (client_order_id, order_id) in client_ids {
-        if client_order_ids
-            .insert(Arc::from(client_order_id.as_str()), order_id)
-            .is_some()
-        {
-            return Err(PyValueError::new_err(format!(
-                "account {account_id}: client_order_id {client_order_id:?} twice"
-            )));
-        }
-    }
-    let mut fills = Vec::new();
-    for value in items(&f.get_item(16)?)? {
-        let g = record(&value, 10)?;
-        fills.push(Fill {
-            trade_id: at(&g, 0)?,
-            order_id: at(&g, 1)?,
-            client_order_id: Arc::from(at::<String>(&g, 2)?),
-            symbol: Arc::from(at::<String>(&g, 3)?),
-            side: at(&g, 4)?,
-            price: money(&g, 5)?,
-            quantity: money(&g, 6)?,
-            fee: money(&g, 7)?,
-            liquidity: code(at(&g, 8)?, "liquidity", Liquidity::from_code)?,
-            timestamp_ns: at(&g, 9)?,
-        });
-    }
-    Ok(Account {
-        account_id,
-        name: at(&f, 1)?,
-        key_hash: at(&f, 2)?,
-        system: truth(&f, 3)?,
-        cash: money(&f, 4)?,
-        reserved_cash: money(&f, 5)?,
-        fees_paid: money(&f, 6)?,
-        deposits: money(&f, 7)?,
-        share_deposits,
-        deposited_value: money(&f, 9)?,
-        traded_quantity: money(&f, 10)?,
-        traded_notional: money(&f, 11)?,
-        positions,
-        report_sequence: at(&f, 13)?,
-        order_ids: at(&f, 14)?,
-        client_order_ids,
-        fills,
-    })
-}
-
-/// An order from its `state()` record, and its saved acknowledgement (if any).
-fn order_in(value: &Bound<'_, PyAny>) -> PyResult<(Order, Option<Py<PyAny>>)> {
-    let f = record(value, 25)?;
-    let r = record(&f.get_item(13)?, 8)?;
-    let (maker_bps, taker_bps, max_bps): (i128, i128, i128) = at(&f, 14)?;
-    let saved = f.get_item(24)?;
-    let (acknowledged, saved) = if saved.is_none() {
-        (None, None)
-    } else {
-        let report = record(&saved, 21)?;
-        let acknowledgement = Acknowledgement {
-            sequence: at(&report, 1)?,
-            exec_type: code(at(&report, 5)?, "exec type", ExecType::from_code)?,
-        };
-        if !matches!(
-            acknowledgement.exec_type,
-            ExecType::New | ExecType::Rejected
-        ) {
-            return Err(PyValueError::new_err(
-                "an acknowledgement is a NEW or REJECTED report",
-            ));
-        }
-        (Some(acknowledgement), Some(saved.unbind()))
-    };
-    let reject_reason = match at::<Option<i64>>(&f, 21)? {
-        Some(reason) => Some(code(reason, "reject code", RejectCode::from_code)?),
-        None => None,
-    };
-    let order = Order {
-        order_id: at(&f, 0)?,
-        account_id: at(&f, 1)?,
-        client_order_id: Arc::from(at::<String>(&f, 2)?),
-        symbol: Arc::from(at::<String>(&f, 3)?),
-        side: at(&f, 4)?,
-        order_type: at(&f, 5)?,
-        tif: at(&f, 6)?,
-        price: money(&f, 7)?,
-        book_price: money(&f, 8)?,
-        quantity: money(&f, 9)?,
-        post_only: truth(&f, 10)?,
-        stp: at(&f, 11)?,
-        created_ns: at(&f, 12)?,
-        request: OrderRequest {
-            symbol: Arc::from(at::<String>(&r, 0)?),
-            side: at(&r, 1)?,
-            order_type: at(&r, 2)?,
-            tif: at(&r, 3)?,
-            price: money(&r, 4)?,
-            quantity: money(&r, 5)?,
-            post_only: truth(&r, 6)?,
-            stp: at(&r, 7)?,
-        },
-        fee_rates: FeeRates {
-            maker_bps,
-            taker_bps,
-            max_bps,
-        },
-        leaves: money(&f, 15)?,
-        filled_quantity: money(&f, 16)?,
-        filled_notional: money(&f, 17)?,
-        fees: money(&f, 18)?,
-        status: code(at(&f, 19)?, "order status", OrderStatus::from_code)?,
-        updated_ns: at(&f, 20)?,
-        reject_reason,
-        reserved_cash: money(&f, 22)?,
-        book_id: at(&f, 23)?,
-        acknowledged,
-    };
-    Ok((order, saved))
-}
-
-/// An instrument from its `state()` record.
-fn instrument_in(value: &Bound<'_, PyAny>) -> PyResult<Instrument> {
-    let f = record(value, 6)?;
-    Ok(Instrument {
-        symbol: Arc::from(at::<String>(&f, 0)?),
-        tick_size: money(&f, 1)?,
-        lot_size: money(&f, 2)?,
-        reference_price: money(&f, 3)?,
-        band_bps: money(&f, 4)?,
-        status: code(at(&f, 5)?, "trading status", TradingStatus::from_code)?,
     })
 }

@@ -196,6 +196,12 @@ impl AccountView {
         })
     }
 
+    /// How many fills the account has: `len(fills)` without building them.
+    #[getter]
+    fn fill_count(&self, py: Python<'_>) -> PyResult<usize> {
+        self.read(py, |_, account| Ok(account.fills.len()))
+    }
+
     /// Every fill of the account, oldest first, as `model.Fill` instances.
     #[getter]
     fn fills<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {

@@ -82,6 +82,11 @@ class Account:
     client_order_ids: dict[str, int] = field(default_factory=dict)
     fills: list[Fill] = field(default_factory=list)
 
+    @property
+    def fill_count(self) -> int:
+        """len(fills), which the Rust exchange's view answers without building them."""
+        return len(self.fills)
+
     def position(self, symbol: str) -> Position:
         position = self.positions.get(symbol)
         if position is None:

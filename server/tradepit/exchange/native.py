@@ -7,8 +7,8 @@ commands go in as they are, results come back as the Python exchange gives them 
 read through live views of the native state (`tradepit._native.AccountView` and the
 others), which change only inside `execute`.
 
-Snapshots hold `snapshot_parts()` (tradepit/exchange/snapshot.py), and `restore` builds
-the exchange back from them.
+Snapshots hold `snapshot()`, the engine's own bytes (tradepit/exchange/snapshot.py), and
+`restore` builds the exchange back from them.
 """
 
 from __future__ import annotations
@@ -199,18 +199,21 @@ class NativeExchange(Queries):
         }
 
     @classmethod
-    def restore(cls, parts: dict[str, Any]) -> NativeExchange:
-        """The exchange `snapshot_parts` described; `ValueError` if they do not hold
-        together."""
-        return cls(native=_native_class().restore(SHAPES, parts["state"], parts["books"]))
+    def restore(cls, snapshot: bytes) -> NativeExchange:
+        """The exchange `snapshot` described; `ValueError` if the bytes do not decode or
+        the state they hold does not fit together."""
+        return cls(native=_native_class().restore(SHAPES, snapshot))
 
-    def snapshot_parts(self) -> dict[str, Any]:
-        """The whole state as plain values and each book's own snapshot bytes: what
-        `restore` rebuilds it from (tradepit/exchange/snapshot.py pickles them)."""
-        native = self._native
-        return {"state": native.state(),
-                "books": {symbol: native.book_view(symbol).snapshot()
-                          for symbol in native.listed_symbols()}}
+    def snapshot(self) -> bytes:
+        """The whole state as the engine's own bytes: what `restore` rebuilds it from
+        (tradepit/exchange/snapshot.py stores them)."""
+        snapshot: bytes = self._native.snapshot()
+        return snapshot
+
+    def order_digest_rows(self) -> list[tuple[Any, ...]]:
+        """Each order's fields that the state digest covers (exchange/digest.py)."""
+        rows: list[tuple[Any, ...]] = self._native.order_digest_rows()
+        return rows
 
     def execute(self, command: Command) -> Any:
         """Apply one command; raise `Reject` (and change nothing) if it is refused. The

@@ -6,8 +6,10 @@ stale whenever someone adds one, every instance attribute of `Exchange` is captu
 (dataclasses by all their fields, shared objects once), except the ones below that are
 not state; each book goes through its own shared snapshot format (core_rs/README.md).
 
-The Rust exchange (exchange/native.py) is captured as its own plain-values description
-instead, and rebuilt by it; each exchange loads only its own snapshots (`adopt`).
+The Rust exchange (exchange/native.py) is captured as the engine's own bytes instead,
+and rebuilt from them by the engine, without a Python object per order: a million
+orders of history load in well under a second. Each exchange loads only its own
+snapshots (`adopt`).
 The bytes are a pickle, read back by an unpickler that only builds classes from
 `tradepit.exchange`, so a tampered row cannot run code. A snapshot names the fields of
 every class it holds; one taken by code whose classes differ is refused (`Unusable`)
@@ -31,7 +33,7 @@ from tradepit.exchange import model
 from tradepit.exchange.exchange import Exchange
 from tradepit.exchange.native import NativeExchange
 
-FORMAT = 2  # 2: model dataclasses as constructor calls
+FORMAT = 3  # 2: model dataclasses as constructor calls; 3: the Rust exchange as bytes
 # Configuration and in-flight effects, not state: the book factory is the running
 # server's choice, the outboxes are drained after every command.
 NOT_STATE = frozenset({"_book_factory", "books", "outbox", "market_outbox", "_trades"})
@@ -91,10 +93,10 @@ REDUCERS = _reducers()
 def capture(exchange: Exchange | NativeExchange) -> bytes:
     """The exchange's state now, as bytes. Synchronous on purpose: the single writer
     changes nothing while this runs, so the state is consistent. The Rust exchange's is
-    its own plain-values description (`NativeExchange.snapshot_parts`)."""
+    the engine's own bytes (`NativeExchange.snapshot`)."""
     snapshot: dict[str, Any] = {"format": FORMAT, "layout": layout()}
     if isinstance(exchange, NativeExchange):
-        snapshot["native"] = exchange.snapshot_parts()
+        snapshot["native"] = exchange.snapshot()
     else:
         snapshot["exchange"] = {name: value for name, value in vars(exchange).items()
                                 if name not in NOT_STATE}
@@ -132,7 +134,7 @@ def load(data: bytes,
     if "native" in snapshot:
         try:
             return NativeExchange.restore(snapshot["native"])
-        except (ImportError, ValueError, KeyError, TypeError) as error:
+        except (ImportError, ValueError, TypeError) as error:
             raise Unusable(f"the Rust exchange cannot be rebuilt from it: {error}") from error
     exchange = Exchange(book_factory=book_factory)
     expected = set(vars(exchange)) - NOT_STATE

@@ -40,7 +40,7 @@ pub use model::{
 pub use money::{buy_reservation, decimal_text, fee, floor_div, price_band, Money, BPS};
 pub use orders::Submit;
 pub use repr::py_repr;
-pub use restore::{ExchangeParts, RestoreError};
+pub use restore::{ExchangeParts, RestoreError, PARTS_VERSION};
 
 use checks::refuse;
 

@@ -7,12 +7,15 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use super::codes::{ExecType, Liquidity, OrderStatus, RejectCode, TradingStatus};
 use super::money::{decimal_text, price_band, Money};
 use crate::Event;
 
 /// Fees and order-size limits, from configuration (and `SetLimits`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     pub maker_fee_bps: Money,
     pub taker_fee_bps: Money,
@@ -33,7 +36,7 @@ impl Default for Limits {
 
 /// The fees an order pays, fixed when it is accepted, and the largest of them (what a buy
 /// order holds in escrow for fees).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FeeRates {
     pub maker_bps: Money,
     pub taker_bps: Money,
@@ -240,8 +243,24 @@ impl<V> SymbolMap<V> {
     }
 }
 
+/// Saved as its entries in order; loaded through `from_entries`, so a symbol that comes
+/// twice is refused.
+impl<V: Serialize> Serialize for SymbolMap<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.entries.serialize(serializer)
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for SymbolMap<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let entries = Vec::<(String, V)>::deserialize(deserializer)?;
+        SymbolMap::from_entries(entries)
+            .map_err(|symbol| D::Error::custom(format!("{symbol} is in one map twice")))
+    }
+}
+
 /// A listed (or delisted) instrument.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instrument {
     /// Shared by every order, report, fill and market event that names it.
     pub symbol: Arc<str>,
@@ -261,7 +280,7 @@ impl Instrument {
 }
 
 /// Shares of one symbol held by one account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Position {
     /// Shares held, reserved ones included.
     pub quantity: Money,
@@ -281,7 +300,7 @@ impl Position {
 }
 
 /// One side of one trade, as the account that traded sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fill {
     pub trade_id: i64,
     pub order_id: i64,
@@ -296,7 +315,7 @@ pub struct Fill {
 }
 
 /// A trading account: its money, positions, orders and fills.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
     pub account_id: i64,
     pub name: String,
@@ -370,7 +389,7 @@ impl Account {
 
 /// A submit request's parameters as received, compared to recognise an idempotent
 /// resubmission (exchange.py's `request` tuple).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderRequest {
     pub symbol: Arc<str>,
     pub side: i64,
@@ -383,7 +402,7 @@ pub struct OrderRequest {
 }
 
 /// An order and everything that happened to it (model.py `OrderState`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub order_id: i64,
     pub account_id: i64,
@@ -422,7 +441,7 @@ pub struct Order {
 /// rather than stored: it is the first event of the submit, so every other field is
 /// the request as received, the order's identity and its creation time. Keeping a
 /// whole report in every order more than doubled its size.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acknowledgement {
     /// The report's sequence number in the account.
     pub sequence: i64,

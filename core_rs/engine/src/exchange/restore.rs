@@ -11,6 +11,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::codes::TradingStatus;
 use super::model::{Account, ClientIdState, Instrument, Limits, Order};
 use super::money::{Money, BPS};
@@ -19,7 +21,7 @@ use crate::Book;
 
 /// Everything an exchange holds between commands, as plain values: what
 /// [`Exchange::to_parts`] gives and [`Exchange::restore`] takes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExchangeParts {
     pub limits: Limits,
     /// By account id: `accounts[id - 1]`.
@@ -35,6 +37,40 @@ pub struct ExchangeParts {
     pub fees_collected: Money,
     /// `(next account id, next order id, next trade id)`.
     pub next_ids: (i64, i64, i64),
+}
+
+/// The first four bytes of [`ExchangeParts::to_bytes`], little-endian: raise it whenever
+/// a saved type changes, so that bytes of another layout are refused, not misread.
+pub const PARTS_VERSION: u32 = 1;
+
+impl ExchangeParts {
+    /// The parts as bytes, for a snapshot: [`PARTS_VERSION`], then the parts in
+    /// postcard's compact encoding (varints, fields in declaration order).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = PARTS_VERSION.to_le_bytes().to_vec();
+        postcard::to_io(self, &mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+
+    /// The parts [`ExchangeParts::to_bytes`] wrote; bytes of another version, cut short
+    /// or with anything after the parts are refused. Whether the parts hold together is
+    /// [`Exchange::restore`]'s to check.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ExchangeParts, RestoreError> {
+        let Some((version, encoded)) = bytes.split_first_chunk::<4>() else {
+            return fail(format!("{} bytes cannot hold exchange parts", bytes.len()));
+        };
+        let version = u32::from_le_bytes(*version);
+        if version != PARTS_VERSION {
+            return fail(format!(
+                "exchange parts of version {version}; this engine reads version {PARTS_VERSION}"
+            ));
+        }
+        match postcard::take_from_bytes::<ExchangeParts>(encoded) {
+            Ok((parts, [])) => Ok(parts),
+            Ok((_, rest)) => fail(format!("{} bytes follow the exchange parts", rest.len())),
+            Err(error) => fail(format!("the exchange parts do not decode: {error}")),
+        }
+    }
 }
 
 /// Why parts could not be restored: the first problem found, in words.
@@ -263,8 +299,15 @@ impl Exchange {
 
     /// The orders, in id order, with their markets; the open ones indexed by book id
     /// after checking them against their book.
-    fn add_orders(&mut self, orders: Vec<Order>, next_order_id: i64) -> Result<(), RestoreError> {
-        for (k, mut order) in orders.into_iter().enumerate() {
+    fn add_orders(
+        &mut self,
+        mut orders: Vec<Order>,
+        next_order_id: i64,
+    ) -> Result<(), RestoreError> {
+        // Checked and completed in place, then kept as they are: a million orders are
+        // not moved one by one into a growing list.
+        self.order_markets.reserve_exact(orders.len());
+        for (k, order) in orders.iter_mut().enumerate() {
             let id = order.order_id;
             if slot(id) != Some(k) {
                 return fail(format!(
@@ -295,11 +338,11 @@ impl Exchange {
                 order.client_order_id = self.no_client_order_id.clone();
             }
             if order.is_open() {
-                self.index_open_order(market, &order)?;
+                self.index_open_order(market, order)?;
             }
-            self.orders.push(order);
             self.order_markets.push(market);
         }
+        self.orders = orders;
         let expected = self.orders.len() as i64 + 1;
         if next_order_id != expected {
             return fail(format!(
