@@ -3,6 +3,8 @@ fresh replays of a journal to compare a recovery with."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,18 @@ def durable_settings(database: Path | str, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextlib.contextmanager
+def write_locked(database: Path) -> Iterator[None]:
+    """Another writer holds the SQLite file's write lock until the block ends: the
+    journal's commits wait for it, then fail once their busy timeout passes."""
+    with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as locker:
+        locker.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            locker.execute("ROLLBACK")
 
 
 def fresh_replay(url: str, backend: str = "rust") -> Exchange:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import resource
 import signal
-import sqlite3
 from functools import partial
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tradepit.server.app import start
 from tradepit_client import Client, TradepitError
 from tradepit_client.v1 import common_pb2, order_pb2
 
-from .conftest import durable_settings, fresh_digest, sqlite_url
+from .conftest import durable_settings, fresh_digest, sqlite_url, write_locked
 from .load import (
     Ledger,
     check_against_journal,
@@ -47,20 +46,18 @@ async def test_a_locked_database_refuses_new_commands_until_it_is_free(database:
     try:
         async with Client(running.address) as client:
             await client.create_account("waiting")
-            locker = sqlite3.connect(database, isolation_level=None)
-            locker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-            first = asyncio.ensure_future(client.submit("ACME", BUY, 1, 9_000, type=LIMIT,
-                                                        client_order_id="first"))
-            await until(lambda: journal.failing is not None)
-            assert "locked" in journal.failing
-            with pytest.raises(TradepitError) as refused:
-                await client.submit("ACME", BUY, 1, 9_001, type=LIMIT, client_order_id="second")
-            assert refused.value.code == grpc.StatusCode.UNAVAILABLE
-            assert refused.value.reason == "UNAVAILABLE"
-            assert "cannot write its journal" in refused.value.message
-            assert not first.done()  # applied, not durable: not acknowledged
-            locker.execute("ROLLBACK")
-            locker.close()
+            with write_locked(database):
+                first = asyncio.ensure_future(client.submit(
+                    "ACME", BUY, 1, 9_000, type=LIMIT, client_order_id="first"))
+                await until(lambda: journal.failing is not None)
+                assert "locked" in journal.failing
+                with pytest.raises(TradepitError) as refused:
+                    await client.submit("ACME", BUY, 1, 9_001, type=LIMIT,
+                                        client_order_id="second")
+                assert refused.value.code == grpc.StatusCode.UNAVAILABLE
+                assert refused.value.reason == "UNAVAILABLE"
+                assert "cannot write its journal" in refused.value.message
+                assert not first.done()  # applied, not durable: not acknowledged
             answer = await asyncio.wait_for(first, 10)
             assert answer.order.status == common_pb2.ORDER_STATUS_NEW
             assert journal.failing is None
@@ -85,19 +82,16 @@ async def test_a_stream_message_is_refused_whole_while_the_journal_cannot_write(
         async with Client(running.address) as client:
             await client.create_account("streaming")
             async with client.session() as session:
-                locker = sqlite3.connect(database, isolation_level=None)
-                locker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-                session.submit("ACME", BUY, 1, 9_000, type=LIMIT, client_order_id="first")
-                await session.flush()
-                await until(lambda: journal.failing is not None)
-                for i in range(3):
-                    session.submit("ACME", BUY, 1, 9_001 + i, type=LIMIT,
-                                   client_order_id=f"refused{i}")
-                session.cancel(client_order_id="first")
-                await session.flush()
-                await asyncio.sleep(0.2)
-                locker.execute("ROLLBACK")
-                locker.close()
+                with write_locked(database):
+                    session.submit("ACME", BUY, 1, 9_000, type=LIMIT, client_order_id="first")
+                    await session.flush()
+                    await until(lambda: journal.failing is not None)
+                    for i in range(3):
+                        session.submit("ACME", BUY, 1, 9_001 + i, type=LIMIT,
+                                       client_order_id=f"refused{i}")
+                    session.cancel(client_order_id="first")
+                    await session.flush()
+                    await asyncio.sleep(0.2)
                 reports = session.reports()
                 first = await asyncio.wait_for(anext(reports), 10)
                 assert (first.client_order_id, first.exec_type) == ("first",
@@ -227,17 +221,14 @@ async def test_stopping_while_the_database_is_down_loses_only_what_was_never_ans
     assert journal is not None
     async with Client(running.address) as client:
         await client.create_account("unlucky")
-        locker = sqlite3.connect(database, isolation_level=None)
-        locker.execute("BEGIN IMMEDIATE")
-        waiting = asyncio.ensure_future(client.submit("ACME", BUY, 1, 9_000, type=LIMIT,
-                                                      client_order_id="never"))
-        await until(lambda: journal.failing is not None)
-        await running.server.stop(0.1)
-        assert await journal.close(timeout=0.3) == 1  # applied, never durable
-        with pytest.raises(TradepitError):
-            await waiting  # and never acknowledged
-        locker.execute("ROLLBACK")
-        locker.close()
+        with write_locked(database):
+            waiting = asyncio.ensure_future(client.submit("ACME", BUY, 1, 9_000, type=LIMIT,
+                                                          client_order_id="never"))
+            await until(lambda: journal.failing is not None)
+            await running.server.stop(0.1)
+            assert await journal.close(timeout=0.3) == 1  # applied, never durable
+            with pytest.raises(TradepitError):
+                await waiting  # and never acknowledged
     running = await start(durable_settings(database))
     try:
         account = running.gateway.exchange.accounts[1]

@@ -4,7 +4,6 @@ write report NOT_SERVING (market data keeps serving), and SERVING once they work
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from tradepit.server.app import READING_SERVICES, WRITING_SERVICES, start
 from tradepit_client import Client
 from tradepit_client.v1 import common_pb2
 
-from .conftest import durable_settings
+from .conftest import durable_settings, write_locked
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -38,14 +37,11 @@ async def test_health_is_not_serving_while_the_journal_cannot_commit(database: P
             health = health_pb2_grpc.HealthStub(client.channel)
             assert set((await statuses(health)).values()) == {SERVING}
             await client.create_account("agent")
-            locker = sqlite3.connect(database, isolation_level=None)
-            locker.execute("BEGIN IMMEDIATE")  # another writer holds the lock
-            pending = asyncio.ensure_future(client.submit(
-                "ACME", common_pb2.SIDE_BUY, 1, 9_000, type=common_pb2.ORDER_TYPE_LIMIT))
-            await until_status(health, {**dict.fromkeys(writers, NOT_SERVING),
-                                        **dict.fromkeys(READING_SERVICES, SERVING)})
-            locker.execute("ROLLBACK")
-            locker.close()
+            with write_locked(database):
+                pending = asyncio.ensure_future(client.submit(
+                    "ACME", common_pb2.SIDE_BUY, 1, 9_000, type=common_pb2.ORDER_TYPE_LIMIT))
+                await until_status(health, {**dict.fromkeys(writers, NOT_SERVING),
+                                            **dict.fromkeys(READING_SERVICES, SERVING)})
             await until_status(health, dict.fromkeys((*writers, *READING_SERVICES), SERVING))
             assert (await asyncio.wait_for(pending, 10)).order.status == \
                 common_pb2.ORDER_STATUS_NEW
